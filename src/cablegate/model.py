@@ -1,0 +1,141 @@
+"""The one data model that flows through cablegate: reader -> parser -> archive -> pages.
+
+Every record is a frozen :class:`msgspec.Struct`, so it is cheap to build, hashable where
+useful, and serialises to JSON / MessagePack without glue code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+CLASSIFICATIONS: tuple[str, ...] = (
+    "UNCLASSIFIED",
+    "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
+    "CONFIDENTIAL",
+    "CONFIDENTIAL//NOFORN",
+    "SECRET",
+    "SECRET//NOFORN",
+)
+
+
+class Recipient(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One addressee (or the sender) of a telegram, as in ``TO RUEHC/SECSTATE WASHDC 5072``."""
+
+    name: str
+    route: str | None = None
+    """Routing indicator, e.g. ``RUEHC``."""
+    precedence: str | None = None
+    """IMMEDIATE, PRIORITY, ROUTINE, NIACT IMMEDIATE, FLASH ..."""
+    mcn: str | None = None
+    """Message (channel) number the station gave the telegram, e.g. ``5072``."""
+    collective: bool = False
+    """An address that stands for a group of posts (``IRAN COLLECTIVE``)."""
+
+
+class Transmission(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The transmission header: the telegram's envelope."""
+
+    transmission_id: str | None = None
+    """E.g. ``VZCZCXYZ0011``."""
+    routing: list[str] = []
+    """Routing lines between the transmission ID and the DTG (``OO RUEHWEB``, ``DE RUEHC #7957``)."""
+    precedence: str | None = None
+    """Precedence prosign of the DTG line: ``O`` (immediate), ``P``, ``R``, ``Z`` ..."""
+    dtg: str | None = None
+    """Date-time group as written, e.g. ``102226Z APR 08``."""
+    dtg_datetime: dt.datetime | None = None
+    sender: Recipient | None = None
+    """The ``FM`` line."""
+    to: list[Recipient] = []
+    info: list[Recipient] = []
+
+
+class Reference(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One entry of a ``REF:`` line."""
+
+    kind: str
+    """``cable`` for a telegram; otherwise email, telcon, memo, report, letter, fax, meeting, other."""
+    value: str
+    """Canonical reference ID for a cable, the cleaned text otherwise."""
+    text: str
+    """The entry as written."""
+    label: str | None = None
+    """Its letter in a lettered list (``A``, ``B``)."""
+
+
+class Paragraph(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A numbered paragraph of the body (or the text before the first one)."""
+
+    text: str
+    number: int | None = None
+    marking: str | None = None
+    """Portion marking as written, e.g. ``S/NF``, ``C``, ``SBU``, ``S/REL INDIA``."""
+
+
+class Article(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A press article that cites a cable ("Appears in these articles")."""
+
+    url: str
+    title: str | None = None
+
+
+class Provenance(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Where a record came from: enough to find the exact input again."""
+
+    format: str
+    """``site-html``, ``text-export``, ``cables-csv``."""
+    path: str
+    """File path; for archive members ``archive.tar.xz!member/path``."""
+    sha256: str
+    """SHA-256 of the input bytes this record was read from."""
+    row: int | None = None
+    """Row number for CSV input."""
+
+
+class Cable(msgspec.Struct, omit_defaults=True):
+    """One cable, parsed."""
+
+    reference_id: str
+    """The ID as written by the source."""
+    canonical_id: str
+    created: dt.datetime | None = None
+    released: dt.datetime | None = None
+    classification: str | None = None
+    origin: str | None = None
+    subject: str | None = None
+    header: str = ""
+    """Raw header text (the middle box)."""
+    body: str = ""
+    """Raw body text (the bottom box)."""
+    transmission: Transmission = msgspec.field(default_factory=Transmission)
+    classification_line: str | None = None
+    """The body's first classification line, e.g. ``S E C R E T STATE 037957``."""
+    caveats: list[str] = []
+    declassification_date: dt.date | None = None
+    declassification_text: str | None = None
+    tags: list[str] = []
+    references: list[Reference] = []
+    classified_by: list[str] = []
+    classification_reasons: list[str] = []
+    paragraphs: list[Paragraph] = []
+    summary: str | None = None
+    comment: str | None = None
+    signers: list[str] = []
+    redactions: int = 0
+    partial: bool = False
+    """The source holds only an extract of the cable, not its full text."""
+    articles: list[Article] = []
+    provenance: Provenance | None = None
+    warnings: list[str] = []
+    """Things a reader recovered from (e.g. an unterminated CSV quote)."""
+
+    @property
+    def year(self) -> int | None:
+        return self.created.year if self.created else None
+
+
+def to_builtins(cable: Cable) -> dict:
+    """The cable as plain JSON-ready Python data (dates as ISO strings)."""
+    return msgspec.to_builtins(cable)

@@ -1,0 +1,95 @@
+"""Assemble a :class:`~cablegate.model.Cable` from a cable's metadata, header and body."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from cablegate.model import Article, Cable, Provenance
+from cablegate.parse import fields
+from cablegate.parse.header import parse_transmission
+from cablegate.parse.ids import canonical_id, split_id
+from cablegate.parse.references import parse_references, reference_block
+
+_CLASSIFICATION_NAMES = {
+    "UNCLASSIFIED": "UNCLASSIFIED",
+    "UNCLASSIFIED//FOR OFFICIAL USE ONLY": "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
+    "UNCLASSIFIED//FOUO": "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
+    "CONFIDENTIAL": "CONFIDENTIAL",
+    "CONFIDENTIAL//NOFORN": "CONFIDENTIAL//NOFORN",
+    "SECRET": "SECRET",
+    "SECRET//NOFORN": "SECRET//NOFORN",
+}
+
+
+def normalise_classification(text: str | None) -> str | None:
+    """``secret//noforn`` -> ``SECRET//NOFORN``; unknown labels are kept, upper-cased."""
+    if not text:
+        return None
+    key = re.sub(r"\s*/\s*/\s*", "//", " ".join(text.split()).upper())
+    return _CLASSIFICATION_NAMES.get(key, key)
+
+
+def _year_of(ref_id: str, created: dt.datetime | None) -> str | None:
+    parts = split_id(ref_id)
+    if parts:
+        return parts[0]
+    return f"{created.year % 100:02d}" if created else None
+
+
+def parse_cable(
+    reference_id: str,
+    header: str = "",
+    body: str = "",
+    *,
+    created: dt.datetime | None = None,
+    released: dt.datetime | None = None,
+    classification: str | None = None,
+    origin: str | None = None,
+    subject: str | None = None,
+    articles: list[Article] | None = None,
+    provenance: Provenance | None = None,
+    warnings: list[str] | None = None,
+) -> Cable:
+    """Parse every field of one cable.
+
+    ``reference_id``, ``created``, ``released``, ``classification`` and ``origin`` come from the
+    source's metadata (the page's table, the CSV columns, the export's first lines); everything
+    else is read from ``header`` and ``body``. ``subject`` is used only when the body has none.
+    """
+    canonical = canonical_id(reference_id)
+    header = header.replace("\r\n", "\n")
+    body = body.replace("\r\n", "\n")
+    class_line = fields.classification_line(body)
+    year = _year_of(canonical, created)
+    parsed_subject = fields.parse_subject(body) if re.search(r"(?im)^\s*SUBJ", body) else None
+    return Cable(
+        reference_id=reference_id,
+        canonical_id=canonical,
+        created=created,
+        released=released,
+        classification=normalise_classification(classification)
+        or fields.classification_of_line(class_line),
+        origin=origin,
+        subject=parsed_subject or (fields.clean(subject) if subject else None),
+        header=header,
+        body=body,
+        transmission=parse_transmission(header),
+        classification_line=class_line,
+        caveats=fields.parse_caveats(body),
+        declassification_date=fields.parse_declassification_date(body),
+        declassification_text=fields.declassification_text(body),
+        tags=fields.parse_tags(body) if fields.has_tags(body) else [],
+        references=parse_references(reference_block(body) or "", year, canonical),
+        classified_by=fields.parse_classified_by(body),
+        classification_reasons=fields.parse_classification_reasons(body),
+        paragraphs=fields.parse_paragraphs(body),
+        summary=fields.parse_summary(body),
+        comment=fields.parse_comment(body),
+        signers=fields.parse_signers(body),
+        redactions=fields.count_redactions(header) + fields.count_redactions(body),
+        partial=fields.is_partial(header, body),
+        articles=list(articles or []),
+        provenance=provenance,
+        warnings=list(warnings or []),
+    )

@@ -1,0 +1,350 @@
+"""Walk files, folders and archives; pick each document's reader by its content.
+
+Reading is split in two steps so that the slow one can run on many cores:
+
+1. :func:`iter_documents` walks the inputs (I/O only) and yields :class:`Document` items:
+   one per page or export file, one per ``cables.csv`` row, streamed, archives read without
+   unpacking to disk;
+2. :func:`parse_document` turns one document into a :class:`Cable` (CPU only, picklable in and
+   out).
+
+:func:`read_paths` chains both. Problems come out as :class:`ReadError` items (and files that
+are no cables as :class:`Skipped` items): one bad input never stops the batch.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import queue
+import tarfile
+import threading
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from cablegate.errors import ReadError
+from cablegate.model import Cable
+from cablegate.readers import cables_csv, site, site_text, text_export
+
+_SNIFF = 8192
+_MAGIC_7Z = b"7z\xbc\xaf\x27\x1c"
+_MAGIC_ZIP = b"PK\x03\x04"
+_COMPRESSED = {b"\x1f\x8b": gzip.open, b"\xfd7zXZ": lzma.open, b"BZh": bz2.open}
+
+
+@dataclass(slots=True)
+class Document:
+    """One readable unit of input: a page, an export file or a CSV row."""
+
+    path: str
+    format: str
+    data: bytes
+    line: int | None = None
+
+
+@dataclass(slots=True)
+class Skipped:
+    """An input that is not a cable (an image, a stylesheet, a browse page), with the reason."""
+
+    path: str
+    reason: str
+
+
+Item = Cable | ReadError | Skipped
+
+
+def detect_format(head: bytes, name: str = "") -> str | None:
+    """The cable format of a document from its first bytes: ``site-html``, ``text-export``,
+    ``cables-csv`` or None."""
+    if cables_csv.looks_like(head):
+        return cables_csv.FORMAT
+    text = head[:_SNIFF].decode("utf-8", "replace")
+    if text_export.looks_like(text):
+        return text_export.FORMAT
+    if site.looks_like(text):
+        return site.FORMAT
+    if site_text.looks_like(text):
+        return site_text.FORMAT
+    return None
+
+
+def parse_document(doc: Document) -> Cable | ReadError:
+    """Parse one document; a :class:`ReadError` is returned, not raised."""
+    try:
+        if doc.format == site.FORMAT:
+            return site.read_site_page(doc.data, doc.path)
+        if doc.format == site_text.FORMAT:
+            return site_text.read_site_text(doc.data, doc.path)
+        if doc.format == text_export.FORMAT:
+            return text_export.read_text_export(doc.data, doc.path)
+        if doc.format == cables_csv.FORMAT:
+            where = f"{doc.path}:{doc.line}"
+            try:
+                record = doc.data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return ReadError(where, f"row is not UTF-8 ({exc.reason} at byte {exc.start})")
+            return cables_csv.parse_row(record, doc.path, doc.line or 0)
+        return ReadError(doc.path, f"unknown format {doc.format!r}")
+    except ReadError as exc:
+        return exc
+    except Exception as exc:  # a parser bug must not stop the batch; report it with the file
+        return ReadError(doc.path, f"parser failed: {type(exc).__name__}: {exc}")
+
+
+def _member_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError | Skipped]:
+    """Documents of one file-like input (a file or an archive member)."""
+    head = stream.read(_SNIFF)
+    if _is_archive(head):
+        rest = io.BytesIO(head + stream.read())
+        yield from _archive_documents(name, rest, head)
+        return
+    fmt = detect_format(head, name)
+    if fmt == cables_csv.FORMAT:
+        lines = _lines(head, stream)
+        for line, row in cables_csv.iter_rows(lines):
+            yield Document(path=name, format=fmt, data=row, line=line)
+        return
+    if fmt is None:
+        yield _unknown(name, head)
+        return
+    data = head + stream.read()
+    if fmt == site.FORMAT and b"class='pane big'" not in data and b'class="pane big"' not in data:
+        yield Skipped(name, "Cable Viewer page without a cable (browse or index page)")
+        return
+    yield Document(path=name, format=fmt, data=data)
+
+
+def _unknown(name: str, head: bytes) -> ReadError | Skipped:
+    lower = name.lower()
+    if lower.endswith((".css", ".js", ".png", ".gif", ".jpg", ".jpeg", ".ico", ".svg", ".pdf",
+                       ".php", ".pub", ".tsv", ".md", ".gz")):
+        return Skipped(name, "not a cable (asset or other file type)")
+    if b"\x00" in head:
+        return ReadError(name, "binary file, not a cable page, text export or cables.csv")
+    if lower.endswith((".html", ".htm")):
+        return Skipped(name, "HTML page that is not a Cable Viewer cable page")
+    return ReadError(name, "not a recognised cable format (site page, text export, cables.csv)")
+
+
+def _lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
+    buffered = io.BufferedReader(_Prepend(head, stream))  # type: ignore[arg-type]
+    yield from buffered
+
+
+class _Prepend(io.RawIOBase):
+    """A raw stream that first returns bytes already read, then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self._head = head
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        chunk = self._stream.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def _is_archive(head: bytes) -> bool:
+    return (
+        head.startswith((_MAGIC_7Z, _MAGIC_ZIP))
+        or any(head.startswith(m) for m in _COMPRESSED)
+        or (len(head) > 262 and head[257:262] == b"ustar")
+    )
+
+
+def _archive_documents(name: str, stream: BinaryIO, head: bytes,
+                       ) -> Iterator[Document | ReadError | Skipped]:
+    try:
+        if head.startswith(_MAGIC_ZIP):
+            yield from _zip_documents(name, stream)
+        elif head.startswith(_MAGIC_7Z):
+            yield from _7z_documents(name, stream)
+        else:
+            yield from _tar_or_compressed(name, stream, head)
+    except ReadError as exc:
+        yield exc
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, lzma.LZMAError,
+            ValueError) as exc:
+        yield ReadError(name, f"corrupt or truncated archive: {type(exc).__name__}: {exc}")
+
+
+def _tar_or_compressed(name: str, stream: BinaryIO, head: bytes,
+                       ) -> Iterator[Document | ReadError | Skipped]:
+    opener = next((o for m, o in _COMPRESSED.items() if head.startswith(m)), None)
+    if opener is not None:
+        inner = opener(stream)
+        inner_head = inner.read(_SNIFF)
+        if not (len(inner_head) > 262 and inner_head[257:262] == b"ustar"):
+            # A single compressed file, e.g. cables.csv.gz.
+            yield from _member_documents(_strip_suffix(name), _Reader(inner_head, inner))
+            return
+        stream.seek(0)
+    with tarfile.open(fileobj=stream, mode="r|*") as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
+            member_name = f"{name}!{member.name}"
+            fileobj = tar.extractfile(member)
+            if fileobj is None:
+                continue
+            try:
+                yield from _member_documents(member_name, fileobj)
+            except (tarfile.TarError, EOFError, OSError, lzma.LZMAError) as exc:
+                yield ReadError(member_name, f"corrupt archive member: {exc}")
+                return
+
+
+def _strip_suffix(name: str) -> str:
+    for suffix in (".gz", ".xz", ".bz2"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+class _Reader(io.RawIOBase):
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self._inner = _Prepend(head, stream)
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        if size is None or size < 0:
+            chunks = []
+            while chunk := self.read(1 << 20):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        buf = bytearray(size)
+        n = self._inner.readinto(memoryview(buf))
+        return bytes(buf[:n])
+
+
+def _zip_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError | Skipped]:
+    with zipfile.ZipFile(stream) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            member_name = f"{name}!{info.filename}"
+            try:
+                with archive.open(info) as fileobj:
+                    yield from _member_documents(member_name, fileobj)
+            except (zipfile.BadZipFile, OSError, EOFError, zlib_error()) as exc:
+                yield ReadError(member_name, f"corrupt archive member: {exc}")
+
+
+def zlib_error() -> type[Exception]:
+    import zlib
+
+    return zlib.error
+
+
+def _7z_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError | Skipped]:
+    """Members of a 7z archive, decompressed by py7zr in a thread, one member at a time."""
+    import py7zr
+    from py7zr.io import Py7zIO, WriterFactory
+
+    done = object()
+    chunks: queue.Queue[object] = queue.Queue(maxsize=64)
+
+    class _Writer(Py7zIO):
+        def __init__(self, filename: str) -> None:
+            self.filename = filename
+            self.length = 0
+            chunks.put(("start", filename))
+
+        def write(self, s: bytes | bytearray) -> int:
+            self.length += len(s)
+            chunks.put(("data", bytes(s)))
+            return len(s)
+
+        def read(self, size: int | None = None) -> bytes:
+            return b""
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            return 0
+
+        def flush(self) -> None:
+            return None
+
+        def size(self) -> int:
+            return self.length
+
+        def close(self) -> None:
+            chunks.put(("end", self.filename))
+
+    class _Factory(WriterFactory):
+        def create(self, filename: str) -> Py7zIO:
+            return _Writer(filename)
+
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with py7zr.SevenZipFile(stream, mode="r") as archive:
+                archive.extract(factory=_Factory())
+        except BaseException as exc:  # reported to the reading side below
+            failure.append(exc)
+        finally:
+            chunks.put(done)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    current: list[bytes] = []
+    member = ""
+    while (item := chunks.get()) is not done:
+        kind, value = item  # type: ignore[misc]
+        if kind == "start":
+            member, current = value, []
+        elif kind == "data":
+            current.append(value)
+        else:
+            yield from _member_documents(f"{name}!{member}", io.BytesIO(b"".join(current)))
+            current = []
+    thread.join()
+    if failure:
+        yield ReadError(name, f"corrupt 7z archive: {type(failure[0]).__name__}: {failure[0]}")
+
+
+def iter_documents(paths: Iterable[str | os.PathLike[str]],
+                   ) -> Iterator[Document | ReadError | Skipped]:
+    """Every document under the given files, folders and archives, in a stable order."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                yield from _file_documents(file)
+        elif path.is_file():
+            yield from _file_documents(path)
+        else:
+            yield ReadError(str(path), "no such file or folder")
+
+
+def _file_documents(path: Path) -> Iterator[Document | ReadError | Skipped]:
+    try:
+        with path.open("rb") as stream:
+            yield from _member_documents(str(path), stream)
+    except PermissionError as exc:
+        yield ReadError(str(path), f"cannot be read: {exc.strerror}")
+
+
+def read_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Item]:
+    """Read every cable under the given files, folders and archives (any format, mixed)."""
+    for doc in iter_documents(paths):
+        yield parse_document(doc) if isinstance(doc, Document) else doc
+
+
+def read_bytes(data: bytes, name: str = "<bytes>") -> Iterator[Item]:
+    """Read every cable in one in-memory input (a page, an export, a CSV, an archive)."""
+    for doc in _member_documents(name, io.BytesIO(data)):
+        yield parse_document(doc) if isinstance(doc, Document) else doc
