@@ -37,6 +37,13 @@ def _year_of(ref_id: str, created: dt.datetime | None) -> str | None:
     return f"{created.year % 100:02d}" if created else None
 
 
+def _body_classification(class_line: str | None, caveats: list[str]) -> str | None:
+    level = fields.classification_of_line(class_line)
+    if level in ("SECRET", "CONFIDENTIAL") and "NOFORN" in caveats:
+        return f"{level}//NOFORN"
+    return level
+
+
 def parse_cable(
     reference_id: str,
     header: str = "",
@@ -63,20 +70,21 @@ def parse_cable(
     class_line = fields.classification_line(body)
     year = _year_of(canonical, created)
     parsed_subject = fields.parse_subject(body) if re.search(r"(?im)^\s*SUBJ", body) else None
+    caveats = fields.parse_caveats(body)
     return Cable(
         reference_id=reference_id,
         canonical_id=canonical,
         created=created,
         released=released,
         classification=normalise_classification(classification)
-        or fields.classification_of_line(class_line),
+        or _body_classification(class_line, caveats),
         origin=origin,
         subject=parsed_subject or (fields.clean(subject) if subject else None),
         header=header,
         body=body,
         transmission=parse_transmission(header),
         classification_line=class_line,
-        caveats=fields.parse_caveats(body),
+        caveats=caveats,
         declassification_date=fields.parse_declassification_date(body),
         declassification_text=fields.declassification_text(body),
         tags=fields.parse_tags(body) if fields.has_tags(body) else [],

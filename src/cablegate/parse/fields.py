@@ -346,9 +346,16 @@ def parse_paragraphs(body: str) -> list[Paragraph]:
     paragraphs: list[Paragraph] = []
     for i, (_, text_start, number, marking) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(body)
-        paragraphs.append(Paragraph(text=body[text_start:end].strip(), number=number,
-                                    marking=marking))
+        text = _RULED_HEADING.split(body[text_start:end], 1)[0]
+        if i + 1 == len(starts):
+            text = _TRAILING_SIGNER.sub("", text)
+        paragraphs.append(Paragraph(text=text.strip(), number=number, marking=marking))
     return paragraphs
+
+
+#: A heading between dashed rules (``----\nBACKGROUND\n----``) ends the paragraph before it.
+_RULED_HEADING = re.compile(r"\n[ \t]*-{3,}[ \t-]*\n")
+_TRAILING_SIGNER = re.compile(r"\n\s*[A-Z][A-Z'’-]+(?:[ /][A-Z][A-Z'’-]+){0,2}\s*$")
 
 
 def _normalise_marking(raw: str) -> str:
@@ -402,28 +409,36 @@ def parse_comment(text: str) -> str | None:
 
 _TRAILER = re.compile(
     r"^(?:UNCLAS(?:SIFIED)?|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|NOFORN|SIPDIS|NNNN?|BT|"
-    r"END|EXEMPT|GP-\d|#\d+|.*SYSTEMATIC REVIEW.*|.*GRAFELD.*|.*DECLASSIFIED/RELEASED.*|"
+    r"END|EXEMPT|GP-\d|#\d+|.*CABLE ENDS.*|\*+|.*SYSTEMATIC REVIEW.*|.*GRAFELD.*|.*DECLASSIFIED/RELEASED.*|"
     r"(?:[A-Z] ){3,}[A-Z]|-+|\.+|=+|\"|\(?END (?:TEXT|QUOTE)\.?\)?)\s*$",
     re.IGNORECASE,
 )
-_SIGNER_LINE = re.compile(r"^[A-Z][A-Za-z'’.-]+(?:\s+[A-Z][A-Za-z'’.-]+){0,2}$")
+_SIGNER_LINE = re.compile(
+    r"^(?:(?:van|von|de|del|da|di|le|la)\s)?[A-Z][A-Za-z'’.-]+(?:\s[A-Z][A-Za-z'’.-]+){0,2}$"
+)
+_SIGNER_AT_END = re.compile(
+    r"(?:[.!?\"”)*:]|X{6,}|\s{2,})\s*((?:(?:van|von|de|del|da|di|le|la)\s)?"
+    r"[A-Z][A-Za-z'’-]+(?:\s[A-Z][A-Z'’-]+)?)\s*$"
+)
 _NOT_A_NAME = {"END", "COMMENT", "SUMMARY", "TEXT", "QUOTE", "UNQUOTE", "NOTE", "MINIMIZE",
-               "CONSIDERED", "THANKS", "THANK", "YOU", "REGARDS", "XXXXXXXXXXXX"}
+               "CONSIDERED", "THANKS", "THANK", "YOU", "REGARDS", "XXXXXXXXXXXX", "THE", "AND",
+               "END COMMENT", "END SUMMARY", "END NOTE", "CONFIDENTIAL", "SECRET", "UNCLASSIFIED"}
 
 
 def parse_signers(text: str) -> list[str]:
-    """Who signed the cable: the name(s) on the last line of the body (``RICE``)."""
+    """Who signed the cable: the name(s) on the last line of the body (``RICE``), also when
+    the name was run onto the end of the last sentence (``... End comment. SCOBEY``)."""
     lines = [ln.strip() for ln in text.rstrip().split("\n")]
     for line in reversed(lines[-12:]):
+        line = re.sub(r"^X{6,}\s*|\s*[\\\"]+$", "", line)
         if not line or _TRAILER.match(line):
             continue
         candidate = line
         if not _SIGNER_LINE.match(candidate):
-            m = re.search(r"(?:\s{2,}|^|X{6,}\s+)([A-Z][A-Z'’-]{2,}(?:\s[A-Z][A-Z'’-]+)?)$",
-                          candidate)
+            m = _SIGNER_AT_END.search(candidate)
             if not m:
                 return []
-            candidate = m.group(1)
+            candidate = re.sub(r"^X{6,}\s*", "", m.group(1))
         parts = [p.strip() for p in re.split(r"\s*/\s*|\s+AND\s+", candidate) if p.strip()]
         if any(p.upper() in _NOT_A_NAME or len(p) > 30 for p in parts):
             return []

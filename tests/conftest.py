@@ -1,0 +1,57 @@
+"""Shared fixtures: the real corpus in ../shared/corpus, read straight from its archives."""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def corpus_dir() -> Path:
+    env = os.environ.get("CABLEGATE_CORPUS")
+    return Path(env) if env else ROOT.parent / "shared" / "corpus"
+
+
+def seeds_dir() -> Path:
+    return corpus_dir().parent / "seeds"
+
+
+CORPUS = corpus_dir()
+SEEDS = seeds_dir()
+
+requires_corpus = pytest.mark.skipif(
+    not (CORPUS / "cablegate-site.tar.xz").exists() and not os.environ.get("CI"),
+    reason="the real corpus (../shared/corpus) is not here",
+)
+
+
+def iter_tar_html(name: str) -> Iterator[tuple[str, bytes]]:
+    """(member name, bytes) of every .html member of a corpus archive, streamed."""
+    with tarfile.open(CORPUS / name, "r|*") as tar:
+        for member in tar:
+            if member.isfile() and member.name.endswith(".html"):
+                fileobj = tar.extractfile(member)
+                assert fileobj is not None
+                yield member.name, fileobj.read()
+
+
+@pytest.fixture(scope="session")
+def site_pages() -> dict[str, bytes]:
+    """All 6,712 cable pages of cablegate-site.tar.xz, by reference ID."""
+    pages = {Path(name).stem: data for name, data in iter_tar_html("cablegate-site.tar.xz")}
+    return pages
+
+
+@pytest.fixture(scope="session")
+def seed_export() -> Path:
+    return SEEDS / "000_6b405a9335b029f2.txt"
+
+
+@pytest.fixture(scope="session")
+def seed_page_text() -> Path:
+    return SEEDS / "002_9bf8a78e29ea3dab.txt"
