@@ -6,8 +6,6 @@ import datetime as dt
 import html
 import re
 
-import pytest
-
 from cablegate.errors import ReadError
 from cablegate.readers import read_paths
 from cablegate.readers.site import page_tag_links, read_site_page
@@ -85,24 +83,39 @@ def test_httrack_sample_reads_through_the_archive_reader() -> None:
 
 
 def test_some_fields_found_across_the_corpus(site_pages: dict[str, bytes]) -> None:
-    """Field coverage over the real pages: a parser that silently loses a field fails here."""
-    cables = [read_site_page(d, n) for n, d in list(site_pages.items())[:1500]]
+    """Field coverage over all real pages: a parser that silently loses a field fails here.
+    (Thresholds sit just under what the parser reaches; the rest have no such field.)"""
+    cables = [read_site_page(d, n) for n, d in site_pages.items()]
     full = [c for c in cables if not c.partial]
-    share = lambda f: sum(1 for c in full if f(c)) / len(full)  # noqa: E731
-    assert share(lambda c: c.subject) > 0.98
-    assert share(lambda c: c.tags) > 0.97
-    assert share(lambda c: c.paragraphs) > 0.9
-    assert share(lambda c: c.transmission.dtg) > 0.97
-    assert share(lambda c: c.transmission.sender) > 0.97
-    assert share(lambda c: c.transmission.to) > 0.95
+    assert len(full) > 5900
+
+    def share(field) -> float:
+        return sum(1 for c in full if field(c)) / len(full)
+
+    assert share(lambda c: c.subject) > 0.96
+    assert share(lambda c: c.tags) > 0.99
+    assert share(lambda c: c.paragraphs) > 0.8
+    assert share(lambda c: c.transmission.dtg) > 0.99
+    assert share(lambda c: c.transmission.sender) > 0.99
+    assert share(lambda c: c.transmission.to) > 0.99
     assert share(lambda c: c.signers) > 0.85
     assert share(lambda c: c.classification_line) > 0.99
-    partial = [c for c in cables if c.partial]
-    assert partial, "the corpus has partial extracts"
+    assert share(lambda c: c.declassification_text) > 0.85
+    labelled = [c for c in full if "CLASSIFIED BY" in c.body.upper()]
+    assert sum(1 for c in labelled if c.classified_by) / len(labelled) > 0.97
+    assert not any(c.classified_by for c in full if "LASSIFIED" not in c.body.upper())
+    assert share(lambda c: c.summary) > 0.55
+    assert share(lambda c: c.references) > 0.5
+    assert len(cables) - len(full) > 600  # the corpus's partial extracts are recognised
 
 
-@pytest.mark.parametrize("ref_id", ["08STATE37957", "09KABUL3423", "07SANJOSE48"])
-def test_known_pages(site_pages: dict[str, bytes], ref_id: str) -> None:
-    cable = read_site_page(site_pages[ref_id], ref_id)
-    assert cable.canonical_id == ref_id
-    assert cable.paragraphs[0].number == 1 or cable.paragraphs == []
+def test_known_pages(site_pages: dict[str, bytes]) -> None:
+    kabul = read_site_page(site_pages["09KABUL3423"], "09KABUL3423")
+    assert kabul.transmission.info[0].route == "RUCNAFG"
+    assert kabul.transmission.info[0].collective
+    assert kabul.classified_by == ["Annie Pforzheimer"]
+    assert kabul.subject == "AFGHANS WITH CODEL BURR ON ELECTIONS, SECURITY, AND THE FUTURE"
+    sanjose = read_site_page(site_pages["07SANJOSE48"], "07SANJOSE48")
+    assert sanjose.signers == ["LANGDALE"]
+    assert [r.value for r in sanjose.references] == ["07STATE957"]
+    assert sanjose.tags == ["EAGR", "ETRD"] and sanjose.caveats == ["SIPDIS"]

@@ -63,17 +63,25 @@ def test_station_code() -> None:
     [
         ("TAGS: KNNP MNUC PARM PK PREL", ["KNNP", "MNUC", "PARM", "PK", "PREL"]),
         ("TAGS: PGOV, PINR, US ", ["PGOV", "PINR", "US"]),  # cables.csv style, commas
-        ("TAGS PGOV, PINS, ZI, MDC, ZANU-PF \n\nSUBJECT:  ZANU-PF REPORTEDLY",
-         ["PGOV", "PINS", "ZI", "MDC", "ZANU", "PF"]),
+        (
+            "TAGS PGOV, PINS, ZI, MDC, ZANU-PF \n\nSUBJECT:  ZANU-PF REPORTEDLY",
+            ["PGOV", "PINS", "ZI", "MDC", "ZANU", "PF"],
+        ),
         # Split over two lines (08NEWDELHI1489).
-        ("TAGS: PREL PARM TSPL PTER KNNP ETTC ENRG TRGY IN\nIR, PK \nSUBJECT: NARAYANAN URGES",
-         ["PREL", "PARM", "TSPL", "PTER", "KNNP", "ETTC", "ENRG", "TRGY", "IN", "IR", "PK"]),
+        (
+            "TAGS: PREL PARM TSPL PTER KNNP ETTC ENRG TRGY IN\nIR, PK \nSUBJECT: NARAYANAN URGES",
+            ["PREL", "PARM", "TSPL", "PTER", "KNNP", "ETTC", "ENRG", "TRGY", "IN", "IR", "PK"],
+        ),
         # Glued to the DECL date in flattened copies (05SANAA1352).
-        ("E.O. 12958: DECL: 05/21/2015TAGS: PREL PGOV PTER\n\n¶1. (S/NF)",
-         ["PREL", "PGOV", "PTER"]),
+        (
+            "E.O. 12958: DECL: 05/21/2015TAGS: PREL PGOV PTER\n\n¶1. (S/NF)",
+            ["PREL", "PGOV", "PTER"],
+        ),
         # A next line that is prose is not a continuation (05BRASILIA2231).
-        ("TAGS: PREL MARR BR UNSC US\nDISCUSS HAITI AND OTHER ISSUES, 19 AUGUST 2005",
-         ["PREL", "MARR", "BR", "UNSC", "US"]),
+        (
+            "TAGS: PREL MARR BR UNSC US\nDISCUSS HAITI AND OTHER ISSUES, 19 AUGUST 2005",
+            ["PREL", "MARR", "BR", "UNSC", "US"],
+        ),
         ("TAGS: OVIP (RICE, CONDOLEEZZA) PREL", ["OVIP", "RICE", "CONDOLEEZZA", "PREL"]),
         ("PGOV PINR", ["PGOV", "PINR"]),
     ],
@@ -85,16 +93,22 @@ def test_parse_tags(text: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("SUBJECT: POSSIBLE RELEASE OF A.Q. KHAN\n\nClassified By: SCA",
-         "POSSIBLE RELEASE OF A.Q. KHAN"),
+        (
+            "SUBJECT: POSSIBLE RELEASE OF A.Q. KHAN\n\nClassified By: SCA",
+            "POSSIBLE RELEASE OF A.Q. KHAN",
+        ),
         # Multi-line subject (08VLADIVOSTOK68).
-        ('SUBJECT: RUSSIAN FAR EAST: CHUKOTKANS WORRY AS THEIR "HERO," \n'
-         "BILLIONAIRE ROMAN ABRAMOVICH, STEPS DOWN AS GOVERNOR \n \nREF: 2007 VLADIVOSTOK 095",
-         'RUSSIAN FAR EAST: CHUKOTKANS WORRY AS THEIR "HERO," BILLIONAIRE ROMAN ABRAMOVICH, '
-         "STEPS DOWN AS GOVERNOR"),
-        ("SUBJECT: AFGHANS WITH CODEL BURR ON ELECTIONS, SECURITY, \nAND THE FUTURE \n \n"
-         "Classified By: Political Counselor",
-         "AFGHANS WITH CODEL BURR ON ELECTIONS, SECURITY, AND THE FUTURE"),
+        (
+            'SUBJECT: RUSSIAN FAR EAST: CHUKOTKANS WORRY AS THEIR "HERO," \n'
+            "BILLIONAIRE ROMAN ABRAMOVICH, STEPS DOWN AS GOVERNOR \n \nREF: 2007 VLADIVOSTOK 095",
+            'RUSSIAN FAR EAST: CHUKOTKANS WORRY AS THEIR "HERO," BILLIONAIRE ROMAN ABRAMOVICH, '
+            "STEPS DOWN AS GOVERNOR",
+        ),
+        (
+            "SUBJECT: AFGHANS WITH CODEL BURR ON ELECTIONS, SECURITY, \nAND THE FUTURE \n \n"
+            "Classified By: Political Counselor",
+            "AFGHANS WITH CODEL BURR ON ELECTIONS, SECURITY, AND THE FUTURE",
+        ),
         ("SUBJ: CORRECTED COPY: X\nREF: STATE 1", "CORRECTED COPY: X"),
         ("SUBJECT: THE UN'S FUTURE IN COLOMBIA \\ \n \\", "THE UN'S FUTURE IN COLOMBIA"),
     ],
@@ -114,15 +128,25 @@ def test_references_with_years_letters_and_previous() -> None:
 
 def test_references_lettered_variants() -> None:
     assert _refs("REF: (A)STATE 175414 (NOTAL), (B)ISLAMABAD 5601", "01") == [
-        ("cable", "01STATE175414"), ("cable", "01ISLAMABAD5601")]
+        ("cable", "01STATE175414"),
+        ("cable", "01ISLAMABAD5601"),
+    ]
     assert _refs("REFS: A) THE HAGUE 588 B) THE HAGUE 980", 2004) == [
-        ("cable", "04THEHAGUE588"), ("cable", "04THEHAGUE980")]
+        ("cable", "04THEHAGUE588"),
+        ("cable", "04THEHAGUE980"),
+    ]
     assert _refs("REF A: VATICAN 05286; REF B: VATICAN 05546", 2002) == [
-        ("cable", "02VATICAN5286"), ("cable", "02VATICAN5546")]
+        ("cable", "02VATICAN5286"),
+        ("cable", "02VATICAN5546"),
+    ]
     assert _refs("REF: A. A. 02 NEW DELHI 6938      B. B. NEW DELHI 267", 2003) == [
-        ("cable", "02NEWDELHI6938"), ("cable", "03NEWDELHI267")]
+        ("cable", "02NEWDELHI6938"),
+        ("cable", "03NEWDELHI267"),
+    ]
     assert _refs("REF: A) SECSTATE 43420 \nB) 02 BRASILIA 1869", 2003) == [
-        ("cable", "03STATE43420"), ("cable", "02BRASILIA1869")]
+        ("cable", "03STATE43420"),
+        ("cable", "02BRASILIA1869"),
+    ]
 
 
 def test_references_four_digit_year_and_padding() -> None:
@@ -134,12 +158,21 @@ def test_references_four_digit_year_and_padding() -> None:
 def test_references_that_are_not_cables_keep_their_kind() -> None:
     refs = parse_references(
         "REF: A. STATE 40721  B. ROME 1098  C. ROME 894  "
-        "D. MYRIAD POST-DEPARTMENT E-MAILS FROM 10/01-02/02  E. ROME 348", 2002)
+        "D. MYRIAD POST-DEPARTMENT E-MAILS FROM 10/01-02/02  E. ROME 348",
+        2002,
+    )
     assert [(r.label, r.kind) for r in refs] == [
-        ("A", "cable"), ("B", "cable"), ("C", "cable"), ("D", "email"), ("E", "cable")]
+        ("A", "cable"),
+        ("B", "cable"),
+        ("C", "cable"),
+        ("D", "email"),
+        ("E", "cable"),
+    ]
     assert refs[3].value == "MYRIAD POST-DEPARTMENT E-MAILS FROM 10/01-02/02"
     assert _refs("REF: STATE 106206 CIRCULAR; STATE CA-3400 NOV 2, 1966", 1966) == [
-        ("cable", "66STATE106206"), ("airgram", "STATE CA-3400 NOV 2, 1966")]
+        ("cable", "66STATE106206"),
+        ("airgram", "STATE CA-3400 NOV 2, 1966"),
+    ]
     assert _refs("REF: TELCON BETWEEN POLOFF AND MFA 3/4", 2005)[0][0] == "telcon"
     assert _refs("REF: IIR 6906012405", 2005)[0][0] == "report"
 
@@ -149,9 +182,11 @@ def test_references_resolve_a_bare_number_against_the_own_station() -> None:
 
 
 def test_references_from_a_whole_body_stop_at_the_next_field() -> None:
-    body = ("UNCLAS LONDON 002814 \n \nSENSITIVE \nSIPDIS \n \nREFTEL: SECSTATE 118397 \n \n"
-            "E.O. 12958: N/A \nTAGS: OREP AMGT\nSUBJECT: POC FOR NODEL SANDERS\n \n"
-            "1. (SBU) The POC for NODEL Sanders is Warren Chane.\nTUTTLE")
+    body = (
+        "UNCLAS LONDON 002814 \n \nSENSITIVE \nSIPDIS \n \nREFTEL: SECSTATE 118397 \n \n"
+        "E.O. 12958: N/A \nTAGS: OREP AMGT\nSUBJECT: POC FOR NODEL SANDERS\n \n"
+        "1. (SBU) The POC for NODEL Sanders is Warren Chane.\nTUTTLE"
+    )
     assert _refs(body, 2008) == [("cable", "08STATE118397")]
 
 
@@ -172,7 +207,8 @@ RHEFDIA/DIA WASHINGTON DC"""
 def test_recipients_with_routing_codes_and_message_numbers() -> None:
     to = parse_recipients(HEADER)
     assert [(r.route, r.name, r.precedence, r.mcn) for r in to] == [
-        ("RUEHC", "SECSTATE WASHDC", None, "5072")]
+        ("RUEHC", "SECSTATE WASHDC", None, "5072")
+    ]
     info = parse_info_recipients(HEADER)
     assert [(r.route, r.name, r.mcn) for r in info] == [
         ("RUEHAD", "AMEMBASSY ABU DHABI", "2084"),
@@ -186,30 +222,49 @@ def test_recipients_with_routing_codes_and_message_numbers() -> None:
 
 
 def test_recipients_with_precedence_and_collectives() -> None:
-    header = ("P 112044Z APR 02\nFM AMEMBASSY BOGOTA\nTO SECSTATE WASHDC PRIORITY 8035\n"
-              "INFO NSC WASHDC\nWESTERN HEMISPHERIC AFFAIRS DIPL POSTS PRIORITY\n"
-              "AMEMBASSY CARACAS \nUSCINCSO MIAMI FL")
+    header = (
+        "P 112044Z APR 02\nFM AMEMBASSY BOGOTA\nTO SECSTATE WASHDC PRIORITY 8035\n"
+        "INFO NSC WASHDC\nWESTERN HEMISPHERIC AFFAIRS DIPL POSTS PRIORITY\n"
+        "AMEMBASSY CARACAS \nUSCINCSO MIAMI FL"
+    )
     assert [(r.name, r.precedence, r.mcn) for r in parse_recipients(header)] == [
-        ("SECSTATE WASHDC", "PRIORITY", "8035")]
+        ("SECSTATE WASHDC", "PRIORITY", "8035")
+    ]
     info = parse_info_recipients(header)
     assert [r.name for r in info] == [
-        "NSC WASHDC", "WESTERN HEMISPHERIC AFFAIRS DIPL POSTS", "AMEMBASSY CARACAS",
-        "USCINCSO MIAMI FL"]
+        "NSC WASHDC",
+        "WESTERN HEMISPHERIC AFFAIRS DIPL POSTS",
+        "AMEMBASSY CARACAS",
+        "USCINCSO MIAMI FL",
+    ]
     assert info[1].collective and info[1].precedence == "PRIORITY"
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Classified By: SCA Acting Assistant Secretary Donald C. \nCamp for reasons 1.4(b) "
-         "and (d).", ["Donald C. Camp"]),
-        ("Classified By: Political Counselor Annie Pforzheimer, for reasons 1.4 (b) and (d)",
-         ["Annie Pforzheimer"]),
-        ("CLASSIFIED BY: DEPUTY CHIEF OF MISSION MILTON DRUCKER. REASON 1.5 (D).",
-         ["MILTON DRUCKER"]),
-        ("Classified By: AMB. MICHAEL E. MALINOWSKI.  REASON:  1.5(B,D).",
-         ["MICHAEL E. MALINOWSKI"]),
+        (
+            "Classified By: SCA Acting Assistant Secretary Donald C. \nCamp for reasons 1.4(b) "
+            "and (d).",
+            ["Donald C. Camp"],
+        ),
+        (
+            "Classified By: Political Counselor Annie Pforzheimer, for reasons 1.4 (b) and (d)",
+            ["Annie Pforzheimer"],
+        ),
+        (
+            "CLASSIFIED BY: DEPUTY CHIEF OF MISSION MILTON DRUCKER. REASON 1.5 (D).",
+            ["MILTON DRUCKER"],
+        ),
+        (
+            "Classified By: AMB. MICHAEL E. MALINOWSKI.  REASON:  1.5(B,D).",
+            ["MICHAEL E. MALINOWSKI"],
+        ),
         ("(U) Classified by DCM Robert Deutsch, reasons 1.5, b/d.", ["Robert Deutsch"]),
+        (
+            "CLASSIFIED BY: Paul R Sutphin, Consul General, Dubai, UAE. \nREASON: 1.4 (b), (d)",
+            ["Paul R Sutphin"],
+        ),
     ],
 )
 def test_parse_classified_by(text: str, expected: list[str]) -> None:
@@ -220,8 +275,10 @@ def test_parse_classified_by(text: str, expected: list[str]) -> None:
     ("text", "expected"),
     [
         ("Classified By: X Y for reasons 1.4(b) and (d).", ["1.4(b)", "1.4(d)"]),
-        ("Classified By: SCA Richard A. Boucher, Reasons: 1.4 B C AND D", ["1.4(b)", "1.4(c)",
-                                                                          "1.4(d)"]),
+        (
+            "Classified By: SCA Richard A. Boucher, Reasons: 1.4 B C AND D",
+            ["1.4(b)", "1.4(c)", "1.4(d)"],
+        ),
         ("CLASSIFIED BY: DCM. REASON 1.5 (D).", ["1.5(d)"]),
         ("Classified By: AMB. M. REASON:  1.5(B,D).", ["1.5(b)", "1.5(d)"]),
         ("(U) Classified by DCM Robert Deutsch, reasons 1.5, b/d.", ["1.5(b)", "1.5(d)"]),
@@ -248,17 +305,26 @@ def test_parse_declassification_date(text: str, expected: dt.date | None) -> Non
 
 
 def test_paragraph_markings_and_nested_lists() -> None:
-    body = ("¶1. (S/NF) First.\n\n¶2. (S/Rel Pakistan) Points:\n1. not a paragraph\n"
-            "¶3. (SBU) Third.\n4. Fourth, unmarked.\n5.  (C/NF) Fifth")
+    body = (
+        "¶1. (S/NF) First.\n\n¶2. (S/Rel Pakistan) Points:\n1. not a paragraph\n"
+        "¶3. (SBU) Third.\n4. Fourth, unmarked.\n5.  (C/NF) Fifth"
+    )
     paras = parse_paragraphs(body)
     assert [(p.number, p.marking) for p in paras] == [
-        (1, "S/NF"), (2, "S/REL PAKISTAN"), (3, "SBU"), (4, None), (5, "C/NF")]
+        (1, "S/NF"),
+        (2, "S/REL PAKISTAN"),
+        (3, "SBU"),
+        (4, None),
+        (5, "C/NF"),
+    ]
     assert "1. not a paragraph" in paras[1].text
 
 
 def test_summary_and_comment() -> None:
-    body = ("1. (C) SUMMARY: PRESIDENT-ELECT KIRCHNER ANNOUNCED HIS CABINET.  END SUMMARY.\n\n"
-            "2. (C) Text.  BEGIN COMMENT: He will win. END COMMENT.\n")
+    body = (
+        "1. (C) SUMMARY: PRESIDENT-ELECT KIRCHNER ANNOUNCED HIS CABINET.  END SUMMARY.\n\n"
+        "2. (C) Text.  BEGIN COMMENT: He will win. END COMMENT.\n"
+    )
     assert parse_summary(body) == "PRESIDENT-ELECT KIRCHNER ANNOUNCED HIS CABINET."
     assert parse_comment(body) == "He will win."
     assert parse_summary("1. Summary. Short one.\n\n2. Next para") == "Short one."
@@ -282,12 +348,17 @@ def test_parse_signers(text: str, expected: list[str]) -> None:
 
 
 def test_caveats_and_redactions() -> None:
-    body = ("UNCLAS LONDON 002814 \n \nSENSITIVE \nSIPDIS \n \nE.O. 12958: N/A\n"
-            "1. Met XXXXXXXXXXXX and XXXXXXXXXXXX.")
+    body = (
+        "UNCLAS LONDON 002814 \n \nSENSITIVE \nSIPDIS \n \nE.O. 12958: N/A\n"
+        "1. Met XXXXXXXXXXXX and XXXXXXXXXXXX."
+    )
     assert parse_caveats(body) == ["SENSITIVE", "SIPDIS"]
     assert count_redactions(body) == 2
     assert parse_caveats("SECRET\n\nNOFORN\nSIPDIS\n\nSENSITIVE BUT UNCLASSIFIED") == [
-        "NOFORN", "SIPDIS", "SENSITIVE BUT UNCLASSIFIED"]
+        "NOFORN",
+        "SIPDIS",
+        "SENSITIVE BUT UNCLASSIFIED",
+    ]
 
 
 def test_parse_cable_classification_from_the_body_when_metadata_lacks_it() -> None:

@@ -36,9 +36,17 @@ def test_seed_export_09STATE314(seed_export: Path) -> None:
     assert t.sender == Recipient(name="SECSTATE WASHDC")
     assert t.to == [Recipient(name="AMEMBASSY NEW DELHI", precedence="NIACT IMMEDIATE")]
     assert [r.name for r in t.info] == [
-        "AMEMBASSY ISLAMABAD", "AMCONSUL CHENNAI", "AMCONSUL KARACHI", "AMCONSUL KOLKATA",
-        "AMCONSUL LAHORE", "AMCONSUL MUMBAI", "SECDEF WASHINGTON DC", "CIA WASHINGTON DC",
-        "FBI WASHINGTON DC", "DIA WASHINGTON DC", "CDR USPACOM HONOLULU HI",
+        "AMEMBASSY ISLAMABAD",
+        "AMCONSUL CHENNAI",
+        "AMCONSUL KARACHI",
+        "AMCONSUL KOLKATA",
+        "AMCONSUL LAHORE",
+        "AMCONSUL MUMBAI",
+        "SECDEF WASHINGTON DC",
+        "CIA WASHINGTON DC",
+        "FBI WASHINGTON DC",
+        "DIA WASHINGTON DC",
+        "CDR USPACOM HONOLULU HI",
         "JOINT STAFF WASHINGTON DC",
     ]
     assert t.info[0].precedence == "IMMEDIATE"
@@ -112,7 +120,12 @@ def test_seed_page_text_08STATE37957(seed_page_text: Path) -> None:
     assert c.classified_by == ["Richard A. Boucher"]
     assert c.classification_reasons == ["1.4(b)", "1.4(c)", "1.4(d)"]
     assert [(p.number, p.marking) for p in c.paragraphs] == [
-        (1, "C"), (2, "S/NF"), (3, "S/NF"), (4, "S/REL PAKISTAN"), (5, "U"), (6, "U"),
+        (1, "C"),
+        (2, "S/NF"),
+        (3, "S/NF"),
+        (4, "S/REL PAKISTAN"),
+        (5, "U"),
+        (6, "U"),
     ]
     assert c.paragraphs[0].text.startswith("Washington is concerned")
     assert c.paragraphs[0].text.endswith("End summary and action request.")
@@ -136,9 +149,24 @@ def test_seed_page_text_matches_the_real_page(seed_page_text: Path, site_pages) 
 
     text = _one(seed_page_text)
     page = read_site_page(site_pages["08STATE37957"], "08STATE37957.html")
-    for field in ("canonical_id", "created", "released", "classification", "origin", "subject",
-                  "transmission", "caveats", "tags", "references", "classified_by",
-                  "classification_reasons", "paragraphs", "summary", "signers", "articles"):
+    for field in (
+        "canonical_id",
+        "created",
+        "released",
+        "classification",
+        "origin",
+        "subject",
+        "transmission",
+        "caveats",
+        "tags",
+        "references",
+        "classified_by",
+        "classification_reasons",
+        "paragraphs",
+        "summary",
+        "signers",
+        "articles",
+    ):
         assert getattr(text, field) == getattr(page, field), field
     assert text.header == page.header
     # The rendered text shows no ¶ anchors; otherwise the body box is the same.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +16,11 @@ from cablegate.errors import ReadError
 from cablegate.model import Cable
 from cablegate.readers.collect import Skipped, read_paths
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Turn a raw dump of diplomatic cables into a published, searchable archive.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Turn a raw dump of diplomatic cables into a published, searchable archive.",
+)
 err = Console(stderr=True)
 
 
@@ -26,7 +29,7 @@ def _main() -> None:
     """Turn a raw dump of diplomatic cables into a published, searchable archive."""
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
 
@@ -36,8 +39,9 @@ def _select(record: dict, fields: list[str] | None) -> dict:
         return record
     unknown = [f for f in fields if f not in Cable.__struct_fields__]
     if unknown:
-        raise typer.BadParameter(f"unknown field(s): {', '.join(unknown)}; "
-                                 f"known: {', '.join(Cable.__struct_fields__)}")
+        raise typer.BadParameter(
+            f"unknown field(s): {', '.join(unknown)}; known: {', '.join(Cable.__struct_fields__)}"
+        )
     return {f: record.get(f) for f in fields}
 
 
@@ -47,8 +51,12 @@ def parse(
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="json or jsonl")] = (
         OutputFormat.jsonl
     ),
-    fields: Annotated[str | None, typer.Option(
-        "--fields", help="Comma-separated fields to print, e.g. canonical_id,subject,tags")] = None,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields", help="Comma-separated fields to print, e.g. canonical_id,subject,tags"
+        ),
+    ] = None,
 ) -> None:
     """Parse cables in any format and print them as JSON records."""
     wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
@@ -81,8 +89,11 @@ def parse(
         out.write(b"]\n")
     out.flush()
     elapsed = time.perf_counter() - started
-    err.print(f"{counts['cables']} cables, {counts['errors']} errors, "
-              f"{counts['skipped']} non-cable files skipped in {elapsed:.1f} s", highlight=False)
+    err.print(
+        f"{counts['cables']} cables, {counts['errors']} errors, "
+        f"{counts['skipped']} non-cable files skipped in {elapsed:.1f} s",
+        highlight=False,
+    )
     if counts["errors"] and not counts["cables"]:
         raise typer.Exit(1)
 

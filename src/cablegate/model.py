@@ -40,7 +40,7 @@ class Transmission(msgspec.Struct, frozen=True, omit_defaults=True):
     transmission_id: str | None = None
     """E.g. ``VZCZCXYZ0011``."""
     routing: list[str] = []
-    """Routing lines between the transmission ID and the DTG (``OO RUEHWEB``, ``DE RUEHC #7957``)."""
+    """Routing lines between the transmission ID and the DTG (``OO RUEHWEB``, ``DE RUEHC``)."""
     precedence: str | None = None
     """Precedence prosign of the DTG line: ``O`` (immediate), ``P``, ``R``, ``Z`` ..."""
     dtg: str | None = None
@@ -56,7 +56,7 @@ class Reference(msgspec.Struct, frozen=True, omit_defaults=True):
     """One entry of a ``REF:`` line."""
 
     kind: str
-    """``cable`` for a telegram; otherwise email, telcon, memo, report, letter, fax, meeting, other."""
+    """``cable`` for a telegram; else email, telcon, memo, report, letter, fax, meeting, other."""
     value: str
     """Canonical reference ID for a cable, the cleaned text otherwise."""
     text: str

@@ -71,6 +71,7 @@ def parse_cable(
     year = _year_of(canonical, created)
     parsed_subject = fields.parse_subject(body) if re.search(r"(?im)^\s*SUBJ", body) else None
     caveats = fields.parse_caveats(body)
+    labelled = fields.has_classified_by(body)
     return Cable(
         reference_id=reference_id,
         canonical_id=canonical,
@@ -89,8 +90,8 @@ def parse_cable(
         declassification_text=fields.declassification_text(body),
         tags=fields.parse_tags(body) if fields.has_tags(body) else [],
         references=parse_references(reference_block(body) or "", year, canonical),
-        classified_by=fields.parse_classified_by(body),
-        classification_reasons=fields.parse_classification_reasons(body),
+        classified_by=fields.parse_classified_by(body) if labelled else [],
+        classification_reasons=fields.parse_classification_reasons(body) if labelled else [],
         paragraphs=fields.parse_paragraphs(body),
         summary=fields.parse_summary(body),
         comment=fields.parse_comment(body),

@@ -7,10 +7,15 @@ import re
 
 from cablegate.model import Recipient, Transmission
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
+    )
+}
 _DTG = re.compile(
-    r"(?m)^[ \t]*(?:([A-Z](?:[ \t][A-Z])?)[ \t]+)?(\d{6}Z)[ \t]+([A-Z]{3})[ \t]+(\d{2,4})\b[ \t]*(.*)$"
+    r"(?m)^[ \t]*(?:([A-Z](?:[ \t][A-Z])?)[ \t]+)?(\d{6}Z)[ \t]+([A-Z]{3})[ \t]+(\d{2,4})\b"
+    r"[ \t]*(.*)$"
 )
 _PRECEDENCES = ("NIACT IMMEDIATE", "FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
 _RECIPIENT = re.compile(

@@ -39,8 +39,11 @@ def reference_block(body: str) -> str | None:
                 break
             pos = nxt
             continue
-        if re.match(r"(?i)(?:E\.\s*O\.|TAGS|SUBJ|CLASSIFIED|\(?[UCS]\)?\s*CLASSIFIED|\d{1,2}\s*\.\s"
-                    r"|SUMMARY|-{3,}|SIPDIS|SENSITIVE|PAGE \d)", stripped):
+        if re.match(
+            r"(?i)(?:E\.\s*O\.|TAGS|SUBJ|CLASSIFIED|\(?[UCS]\)?\s*CLASSIFIED|\d{1,2}\s*\.\s"
+            r"|SUMMARY|-{3,}|SIPDIS|SENSITIVE|PAGE \d)",
+            stripped,
+        ):
             if not re.match(r"PAGE \d", stripped):
                 break
             pos = nxt
@@ -129,8 +132,11 @@ def _kind_of(entry: str) -> str:
     return "other"
 
 
-def parse_references(text: str, year: int | str | None, reference_id: str | None = None,
-                     ) -> list[Reference]:
+def parse_references(
+    text: str,
+    year: int | str | None,
+    reference_id: str | None = None,
+) -> list[Reference]:
     """References of a ``REF:`` field (or of a whole body, whose REF field is then found).
 
     Cable references are resolved against the citing cable's ``year`` (two or four digits)
@@ -163,6 +169,5 @@ def parse_references(text: str, year: int | str | None, reference_id: str | None
             refs.append(Reference(kind="cable", value=canonical, text=matched, label=label))
         if not cables:
             value = _NOISE.sub("", entry_text).strip(" ;,.:()") or entry_text
-            refs.append(Reference(kind=_kind_of(upper), value=value, text=entry_text,
-                                  label=label))
+            refs.append(Reference(kind=_kind_of(upper), value=value, text=entry_text, label=label))
     return refs

@@ -55,8 +55,9 @@ def parse_row(record: str, path: str, line: int) -> Cable:
     where = f"{path}:{line}"
     fields, unterminated = _split_fields(record)
     if len(fields) != _COLUMNS:
-        raise ReadError(where, f"row has {len(fields)} readable fields, expected {_COLUMNS} "
-                               "(broken quoting)")
+        raise ReadError(
+            where, f"row has {len(fields)} readable fields, expected {_COLUMNS} (broken quoting)"
+        )
     row, created_text, ref_id, origin, classification, _refs, header, content = (
         _UNESCAPE.sub(r"\1", f) for f in fields
     )

@@ -115,15 +115,38 @@ def _member_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadEr
         return
     data = head + stream.read()
     if fmt == site.FORMAT and b"class='pane big'" not in data and b'class="pane big"' not in data:
-        yield Skipped(name, "Cable Viewer page without a cable (browse or index page)")
+        if b"</html>" not in data[-2048:]:
+            yield ReadError(
+                name,
+                "truncated Cable Viewer page: it ends before the cable "
+                "(no 'pane big' section, no closing </html>)",
+            )
+        else:
+            yield Skipped(name, "Cable Viewer page without a cable (browse or index page)")
         return
     yield Document(path=name, format=fmt, data=data)
 
 
 def _unknown(name: str, head: bytes) -> ReadError | Skipped:
     lower = name.lower()
-    if lower.endswith((".css", ".js", ".png", ".gif", ".jpg", ".jpeg", ".ico", ".svg", ".pdf",
-                       ".php", ".pub", ".tsv", ".md", ".gz")):
+    if lower.endswith(
+        (
+            ".css",
+            ".js",
+            ".png",
+            ".gif",
+            ".jpg",
+            ".jpeg",
+            ".ico",
+            ".svg",
+            ".pdf",
+            ".php",
+            ".pub",
+            ".tsv",
+            ".md",
+            ".gz",
+        )
+    ):
         return Skipped(name, "not a cable (asset or other file type)")
     if b"\x00" in head:
         return ReadError(name, "binary file, not a cable page, text export or cables.csv")
@@ -166,8 +189,11 @@ def _is_archive(head: bytes) -> bool:
     )
 
 
-def _archive_documents(name: str, stream: BinaryIO, head: bytes,
-                       ) -> Iterator[Document | ReadError | Skipped]:
+def _archive_documents(
+    name: str,
+    stream: BinaryIO,
+    head: bytes,
+) -> Iterator[Document | ReadError | Skipped]:
     try:
         if head.startswith(_MAGIC_ZIP):
             yield from _zip_documents(name, stream)
@@ -177,13 +203,22 @@ def _archive_documents(name: str, stream: BinaryIO, head: bytes,
             yield from _tar_or_compressed(name, stream, head)
     except ReadError as exc:
         yield exc
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, lzma.LZMAError,
-            ValueError) as exc:
+    except (
+        tarfile.TarError,
+        zipfile.BadZipFile,
+        EOFError,
+        OSError,
+        lzma.LZMAError,
+        ValueError,
+    ) as exc:
         yield ReadError(name, f"corrupt or truncated archive: {type(exc).__name__}: {exc}")
 
 
-def _tar_or_compressed(name: str, stream: BinaryIO, head: bytes,
-                       ) -> Iterator[Document | ReadError | Skipped]:
+def _tar_or_compressed(
+    name: str,
+    stream: BinaryIO,
+    head: bytes,
+) -> Iterator[Document | ReadError | Skipped]:
     opener = next((o for m, o in _COMPRESSED.items() if head.startswith(m)), None)
     if opener is not None:
         inner = opener(stream)
@@ -316,8 +351,9 @@ def _7z_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError 
         yield ReadError(name, f"corrupt 7z archive: {type(failure[0]).__name__}: {failure[0]}")
 
 
-def iter_documents(paths: Iterable[str | os.PathLike[str]],
-                   ) -> Iterator[Document | ReadError | Skipped]:
+def iter_documents(
+    paths: Iterable[str | os.PathLike[str]],
+) -> Iterator[Document | ReadError | Skipped]:
     """Every document under the given files, folders and archives, in a stable order."""
     for given in paths:
         path = Path(given)

@@ -55,14 +55,16 @@ def _articles(cell: Node) -> list[Article]:
 
 def read_site_page(data: bytes, path: str) -> Cable:
     """Parse one Cable Viewer page. Raises :class:`ReadError` when it is not one."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    m = _PANE.search(text)
-    if not m:
+    start = data.find(b"<div class='pane big'>")
+    if start == -1:
+        start = data.find(b'<div class="pane big">')
+    if start == -1:
         raise ReadError(path, "not a Cable Viewer cable page (no 'pane big' section)")
-    tree = HTMLParser(text[m.start() :])
+    try:
+        text = data[start:].decode("utf-8")
+    except UnicodeDecodeError:
+        text = data[start:].decode("latin-1")
+    tree = HTMLParser(text)
     table = tree.css_first("table.cable")
     if table is None:
         raise ReadError(path, "cable page without its metadata table")

@@ -14,11 +14,15 @@ from cablegate.readers.text_export import split_boxes
 
 FORMAT = "site-text"
 _TITLE = re.compile(r"(?m)^Viewing cable (\S+), ?(.*)$")
-_TABLE_HEAD = re.compile(r"(?m)^Reference ID\s+(Created\s+Released|Date)\s+Classification\s+Origin"
-                         r"\s*$")
+_TABLE_HEAD = re.compile(
+    r"(?m)^Reference ID\s+(Created\s+Released|Date)\s+Classification\s+Origin"
+    r"\s*$"
+)
 _WHEN = r"(\d{4}-\d\d-\d\d \d\d:\d\d)"
-_CLASS = (r"(UNCLASSIFIED//FOR OFFICIAL USE ONLY|CONFIDENTIAL//NOFORN|SECRET//NOFORN"
-          r"|UNCLASSIFIED|CONFIDENTIAL|SECRET)")
+_CLASS = (
+    r"(UNCLASSIFIED//FOR OFFICIAL USE ONLY|CONFIDENTIAL//NOFORN|SECRET//NOFORN"
+    r"|UNCLASSIFIED|CONFIDENTIAL|SECRET)"
+)
 _ROW5 = re.compile(rf"^(\S+) {_WHEN} (?:{_WHEN}|unknown) {_CLASS} (.+)$")
 _ROW4 = re.compile(rf"^(\S+) {_WHEN} {_CLASS} (.+)$")
 _URL = re.compile(r"^(?:https?://|www\.)\S+$")
@@ -41,8 +45,10 @@ def read_site_text(data: bytes, path: str) -> Cable:
     title = _TITLE.search(text)
     head = _TABLE_HEAD.search(text)
     if not title or not head:
-        raise ReadError(path, "not the text of a Cable Viewer page (no 'Viewing cable' title "
-                              "or no metadata table)")
+        raise ReadError(
+            path,
+            "not the text of a Cable Viewer page (no 'Viewing cable' title or no metadata table)",
+        )
     rest = text[head.end() + 1 :]
     row_line, _, rest = rest.partition("\n")
     five = head.group(1) != "Date"

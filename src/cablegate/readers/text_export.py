@@ -23,8 +23,14 @@ _BODY_START = re.compile(
     r"|(?:UNCLAS(?:SIFIED)?|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)\b"
     r"(?=[ \t]+(?:SECTION|E F T O|EFTO|[A-Z][A-Z ]*\d|STATE|NOFORN|SIPDIS|FOR\b|\S+[ \t]*\n)))"
 )
-_CLASS_WORDS = {"UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
-                "CONFIDENTIAL//NOFORN", "SECRET//NOFORN"}
+_CLASS_WORDS = {
+    "UNCLASSIFIED",
+    "CONFIDENTIAL",
+    "SECRET",
+    "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
+    "CONFIDENTIAL//NOFORN",
+    "SECRET//NOFORN",
+}
 
 
 def looks_like(head: str) -> bool:
@@ -56,7 +62,8 @@ def read_text_export(data: bytes, path: str) -> Cable:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ReadError(path, f"text export is not UTF-8 ({exc.reason} at byte {exc.start})")
+        reason = f"text export is not UTF-8 ({exc.reason} at byte {exc.start})"
+        raise ReadError(path, reason) from None
     text = text.replace("\r\n", "\n")
     lines = text.split("\n", 5)
     if len(lines) < 5:

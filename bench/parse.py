@@ -1,0 +1,84 @@
+"""Parse throughput on the 6,712 real cable pages of cablegate-site.tar.xz.
+
+Measures, on one core:
+1. in memory: pages already read into memory, every field parsed (cables/s);
+2. end to end: from the .tar.xz archive file through the archive reader (cables/s);
+3. one bare regex pass over the same pages (pages/s), as a floor for comparison;
+and the peak memory (max RSS) of the process.
+
+    .venv/bin/python bench/parse.py [--corpus ../shared/corpus] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+from cablegate.model import Cable
+from cablegate.readers import read_paths, read_site_page
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_pages(archive: Path) -> list[tuple[str, bytes]]:
+    pages = []
+    with tarfile.open(archive, "r|*") as tar:
+        for member in tar:
+            if member.isfile() and member.name.endswith(".html"):
+                fileobj = tar.extractfile(member)
+                assert fileobj is not None
+                pages.append((member.name, fileobj.read()))
+    return pages
+
+
+def best_of(repeat: int, fn) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    archive = args.corpus / "cablegate-site.tar.xz"
+    pages = load_pages(archive)
+    n = len(pages)
+    total_mb = sum(len(d) for _, d in pages) / 1e6
+
+    def parse_all() -> None:
+        for name, data in pages:
+            read_site_page(data, name)
+
+    pattern = re.compile(rb"<pre>(.*?)</pre>", re.S)
+
+    def regex_pass() -> None:
+        for _, data in pages:
+            pattern.findall(data)
+
+    def end_to_end() -> None:
+        count = sum(1 for item in read_paths([archive]) if isinstance(item, Cable))
+        assert count == n, count
+
+    t_mem = best_of(args.repeat, parse_all)
+    t_regex = best_of(args.repeat, regex_pass)
+    t_e2e = best_of(1, end_to_end)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"pages: {n} ({total_mb:.0f} MB of HTML), python {sys.version.split()[0]}, one core")
+    print(f"in memory, all fields : {n / t_mem:8.0f} cables/s  ({t_mem:.2f} s)")
+    print(f"end to end from .tar.xz: {n / t_e2e:8.0f} cables/s  ({t_e2e:.2f} s)")
+    print(f"bare regex pass        : {n / t_regex:8.0f} pages/s   ({t_regex:.2f} s)")
+    print(f"peak RSS               : {peak_mb:8.0f} MiB (pages held in memory for the test)")
+
+
+if __name__ == "__main__":
+    main()
