@@ -98,6 +98,18 @@ def parse(
         raise typer.Exit(1)
 
 
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Argument(help="Folder to write the demo cables to.")],
+    count: Annotated[int, typer.Option(help="How many cables.")] = 60,
+) -> None:
+    """Write a small invented demo collection (for machines without the real corpus)."""
+    from cablegate.demo import write_demo
+
+    paths = write_demo(out, count)
+    err.print(f"wrote {len(paths)} demo cables to {out}", highlight=False)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Set up cablegate and run it, on a machine with nothing but Python 3.11+.
+
+    python3 dev.py up [PATH ...]   install, then read the collection (default: ../shared/corpus
+                                   when it is there, else a demo set made here) and summarise it
+    python3 dev.py test [ARGS ...] install, then run the test suite (ARGS go to pytest)
+
+Installing makes ``.venv`` and fills it from the lock file (``uv.lock``) with uv.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+UV_VERSION = "0.13.9"
+
+
+def run(*cmd: str | Path) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], cwd=ROOT, check=True)
+
+
+def install() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"cablegate needs Python 3.11 or newer, this is {sys.version.split()[0]}")
+    if not (BIN / "python").exists():
+        venv.create(VENV, with_pip=True)
+    if not (BIN / "uv").exists():
+        run(BIN / "python", "-m", "pip", "install", "-q", f"uv=={UV_VERSION}")
+    run(BIN / "uv", "sync", "--frozen", "--inexact", "--quiet")
+
+
+def default_collection() -> list[str]:
+    corpus = ROOT.parent / "shared" / "corpus"
+    if corpus.is_dir():
+        return [str(corpus)]
+    demo = ROOT / "demo"
+    run(BIN / "cablegate", "demo", demo)
+    return [str(demo)]
+
+
+def main(argv: list[str]) -> None:
+    command, args = (argv[0], argv[1:]) if argv else ("up", [])
+    if command not in {"up", "test"}:
+        sys.exit(__doc__)
+    install()
+    if command == "test":
+        run(BIN / "python", "-m", "pytest", "-n", "2", *args)
+        return
+    paths = args or default_collection()
+    print(f"Reading {', '.join(paths)} ...", flush=True)
+    with open(os.devnull, "wb") as sink:
+        subprocess.run([str(BIN / "cablegate"), "parse", *paths, "--fields", "canonical_id"],
+                       cwd=ROOT, check=True, stdout=sink)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)
