@@ -28,7 +28,7 @@ def run(*cmd: str | Path) -> None:
 
 
 def install() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be started by an older python3)
         sys.exit(f"cablegate needs Python 3.11 or newer, this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         venv.create(VENV, with_pip=True)
@@ -57,8 +57,12 @@ def main(argv: list[str]) -> None:
     paths = args or default_collection()
     print(f"Reading {', '.join(paths)} ...", flush=True)
     with open(os.devnull, "wb") as sink:
-        subprocess.run([str(BIN / "cablegate"), "parse", *paths, "--fields", "canonical_id"],
-                       cwd=ROOT, check=True, stdout=sink)
+        subprocess.run(
+            [str(BIN / "cablegate"), "parse", *paths, "--fields", "canonical_id"],
+            cwd=ROOT,
+            check=True,
+            stdout=sink,
+        )
 
 
 if __name__ == "__main__":

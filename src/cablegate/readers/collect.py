@@ -23,6 +23,7 @@ import queue
 import tarfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,14 +275,8 @@ def _zip_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError
             try:
                 with archive.open(info) as fileobj:
                     yield from _member_documents(member_name, fileobj)
-            except (zipfile.BadZipFile, OSError, EOFError, zlib_error()) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
                 yield ReadError(member_name, f"corrupt archive member: {exc}")
-
-
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error
 
 
 def _7z_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError | Skipped]:
