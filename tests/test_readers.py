@@ -173,6 +173,19 @@ def test_bad_inputs_are_reported_and_the_rest_goes_on(tmp_path: Path) -> None:
     assert "no such file" in errors["missing.html"]
 
 
+@pytest.mark.slow
+def test_whole_corpus_folder_reads_with_browse_pages_skipped() -> None:
+    """The corpus folder as a user would point at it: cables read, site pages that are no
+    cables (browse, FAQ, articles) skipped, only non-cable text files reported."""
+    items = list(read_paths([CORPUS]))
+    errors = [i for i in items if isinstance(i, ReadError)]
+    skipped = [i for i in items if isinstance(i, Skipped)]
+    assert len(cables(items)) == 6712 + 5194 + 245 + 75
+    assert any("reldate" in s.path for s in skipped)
+    assert not any(e.path.endswith(".html") for e in errors), errors
+    assert not any("cablegate-" in e.path or "httrack" in e.path for e in errors), errors
+
+
 def test_cli_parse_prints_records_with_chosen_fields() -> None:
     exe = [sys.executable, "-m", "cablegate.cli"]
     out = subprocess.run(

@@ -115,7 +115,7 @@ def _member_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadEr
         yield _unknown(name, head)
         return
     data = head + stream.read()
-    if fmt == site.FORMAT and b"class='pane big'" not in data and b'class="pane big"' not in data:
+    if fmt == site.FORMAT and (b"<table class='cable'>" not in data or b"<pre>" not in data):
         if b"</html>" not in data[-2048:]:
             yield ReadError(
                 name,

@@ -21,7 +21,9 @@ _HTTRACK_LINK = re.compile(r"^(?:\.\./)*external\.html\?link=")
 
 def looks_like(head: str) -> bool:
     """Whether the start of a document looks like a Cable Viewer cable page."""
-    return "Cable Viewer" in head or ("<table class='cable'>" in head)
+    lower = head[:2048].lower()
+    is_html = "<html" in lower or "<!doctype html" in lower or "<?xml" in lower
+    return is_html and ("<title>Cable Viewer</title>" in head or "<table class='cable'>" in head)
 
 
 def _parse_when(text: str, path: str, column: str) -> dt.datetime | None:
