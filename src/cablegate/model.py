@@ -131,10 +131,6 @@ class Cable(msgspec.Struct, omit_defaults=True):
     warnings: list[str] = []
     """Things a reader recovered from (e.g. an unterminated CSV quote)."""
 
-    @property
-    def year(self) -> int | None:
-        return self.created.year if self.created else None
-
 
 def to_builtins(cable: Cable) -> dict:
     """The cable as plain JSON-ready Python data (dates as ISO strings)."""

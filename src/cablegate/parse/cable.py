@@ -5,20 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from cablegate.model import Article, Cable, Provenance
+from cablegate.model import CLASSIFICATIONS, Article, Cable, Provenance
 from cablegate.parse import fields
 from cablegate.parse.header import parse_transmission
 from cablegate.parse.ids import canonical_id, split_id
 from cablegate.parse.references import parse_references, reference_block
 
-_CLASSIFICATION_NAMES = {
-    "UNCLASSIFIED": "UNCLASSIFIED",
-    "UNCLASSIFIED//FOR OFFICIAL USE ONLY": "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
+_CLASSIFICATION_NAMES = {c: c for c in CLASSIFICATIONS} | {
     "UNCLASSIFIED//FOUO": "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
-    "CONFIDENTIAL": "CONFIDENTIAL",
-    "CONFIDENTIAL//NOFORN": "CONFIDENTIAL//NOFORN",
-    "SECRET": "SECRET",
-    "SECRET//NOFORN": "SECRET//NOFORN",
 }
 
 

@@ -8,7 +8,7 @@ import hashlib
 import re
 
 from cablegate.errors import ReadError
-from cablegate.model import Article, Cable, Provenance
+from cablegate.model import CLASSIFICATIONS, Article, Cable, Provenance
 from cablegate.parse import parse_cable
 from cablegate.readers.text_export import split_boxes
 
@@ -19,10 +19,8 @@ _TABLE_HEAD = re.compile(
     r"\s*$"
 )
 _WHEN = r"(\d{4}-\d\d-\d\d \d\d:\d\d)"
-_CLASS = (
-    r"(UNCLASSIFIED//FOR OFFICIAL USE ONLY|CONFIDENTIAL//NOFORN|SECRET//NOFORN"
-    r"|UNCLASSIFIED|CONFIDENTIAL|SECRET)"
-)
+# Longest first, so that SECRET//NOFORN is not read as SECRET.
+_CLASS = "(" + "|".join(sorted(CLASSIFICATIONS, key=len, reverse=True)) + ")"
 _ROW5 = re.compile(rf"^(\S+) {_WHEN} (?:{_WHEN}|unknown) {_CLASS} (.+)$")
 _ROW4 = re.compile(rf"^(\S+) {_WHEN} {_CLASS} (.+)$")
 _URL = re.compile(r"^(?:https?://|www\.)\S+$")

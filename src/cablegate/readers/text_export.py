@@ -11,7 +11,7 @@ import hashlib
 import re
 
 from cablegate.errors import ReadError
-from cablegate.model import Cable, Provenance
+from cablegate.model import CLASSIFICATIONS, Cable, Provenance
 from cablegate.parse import normalise_classification, parse_cable
 
 FORMAT = "text-export"
@@ -23,14 +23,6 @@ _BODY_START = re.compile(
     r"|(?:UNCLAS(?:SIFIED)?|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)\b"
     r"(?=[ \t]+(?:SECTION|E F T O|EFTO|[A-Z][A-Z ]*\d|STATE|NOFORN|SIPDIS|FOR\b|\S+[ \t]*\n)))"
 )
-_CLASS_WORDS = {
-    "UNCLASSIFIED",
-    "CONFIDENTIAL",
-    "SECRET",
-    "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
-    "CONFIDENTIAL//NOFORN",
-    "SECRET//NOFORN",
-}
 
 
 def looks_like(head: str) -> bool:
@@ -42,7 +34,7 @@ def looks_like(head: str) -> bool:
         dt.datetime.strptime(lines[2].strip(), _DATE_FORMAT)
     except ValueError:
         return False
-    return normalise_classification(lines[3]) in _CLASS_WORDS
+    return normalise_classification(lines[3]) in CLASSIFICATIONS
 
 
 def split_boxes(text: str) -> tuple[str, str]:
