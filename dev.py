@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Set up cablegate and run it, on a machine with nothing but Python 3.11+.
 
-    python3 dev.py up [PATH ...]   install, then read the collection (default: ../shared/corpus
-                                   when it is there, else a demo set made here) and summarise it
+    python3 dev.py up [PATH ...]   install, then ingest the collection (default: ../shared/corpus
+                                   when it is there, else a demo set made here) into the archive
+                                   (cablegate.db, or $CABLEGATE_DB) and summarise it
     python3 dev.py test [ARGS ...] install, then run the test suite (ARGS go to pytest)
 
 Installing makes ``.venv`` and fills it from the lock file (``uv.lock``) with uv.
@@ -52,17 +53,16 @@ def main(argv: list[str]) -> None:
         sys.exit(__doc__)
     install()
     if command == "test":
-        run(BIN / "python", "-m", "pytest", "-n", "2", *args)
+        run(BIN / "python", "-m", "pytest", "-n", "2", "--dist", "loadgroup", *args)
         return
     paths = args or default_collection()
-    print(f"Reading {', '.join(paths)} ...", flush=True)
-    with open(os.devnull, "wb") as sink:
-        subprocess.run(
-            [str(BIN / "cablegate"), "parse", *paths, "--fields", "canonical_id"],
-            cwd=ROOT,
-            check=True,
-            stdout=sink,
-        )
+    db = os.environ.get("CABLEGATE_DB") or f"sqlite:///{ROOT / 'cablegate.db'}"
+    print(f"Ingesting {', '.join(paths)} into {db} ...", flush=True)
+    os.environ["CABLEGATE_DB"] = db
+    result = subprocess.run([str(BIN / "cablegate"), "ingest", *paths], cwd=ROOT)
+    if result.returncode not in (0, 1):  # 1: some inputs missing or all quarantined, said above
+        sys.exit(result.returncode)
+    run(BIN / "cablegate", "stats")
 
 
 if __name__ == "__main__":

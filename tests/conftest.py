@@ -55,3 +55,28 @@ def seed_export() -> Path:
 @pytest.fixture(scope="session")
 def seed_page_text() -> Path:
     return SEEDS / "002_9bf8a78e29ea3dab.txt"
+
+
+def dump_archive(db: Path) -> dict[str, list[tuple]]:
+    """Everything an archive holds except ingest timestamps, for comparing two archives."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        queries = {
+            "cables": "SELECT * FROM cables ORDER BY id",
+            "versions": "SELECT cable_id, number, text_sha256, released, data FROM versions "
+            "ORDER BY cable_id, number",
+            "inputs": "SELECT id, sha256, path, row, format, cable_id, version FROM inputs "
+            "ORDER BY id",
+            "quarantine": "SELECT key, path, row, format, error, raw, attempts FROM quarantine "
+            "ORDER BY id",
+            "refs": "SELECT * FROM refs ORDER BY cable_id, position",
+            "tags": "SELECT * FROM tags ORDER BY cable_id, position",
+            "browse": "SELECT * FROM browse ORDER BY kind, key",
+            "fts": "SELECT rowid FROM cables_fts WHERE cables_fts MATCH 'the OR embassy' "
+            "ORDER BY rowid",
+        }
+        return {name: conn.execute(sql).fetchall() for name, sql in queries.items()}
+    finally:
+        conn.close()

@@ -11,8 +11,20 @@ from typing import Annotated
 import msgspec
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
 
-from cablegate.errors import ReadError
+from cablegate.archive import Archive, Change
+from cablegate.errors import CablegateError, ReadError
+from cablegate.ingest import Report
 from cablegate.model import Cable
 from cablegate.readers.collect import Skipped, read_paths
 
@@ -108,6 +120,208 @@ def demo(
 
     paths = write_demo(out, count)
     err.print(f"wrote {len(paths)} demo cables to {out}", highlight=False)
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="CABLEGATE_DB",
+        help="Archive database URL (sqlite:///cablegate.db) or SQLite file path.",
+        show_default="sqlite:///cablegate.db",
+    ),
+]
+
+
+def _open(db: str | None, create: bool = False) -> Archive:
+    try:
+        return Archive.open(db, create=create)
+    except (CablegateError, ValueError) as exc:
+        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files, folders or archives of cables, any format.")
+    ],
+    db: DbOption = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Parsing processes (0: one per core).")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Read cables into the archive: new cables, new versions, bad input to quarantine."""
+    from cablegate.ingest import ingest as run_ingest
+
+    with _open(db, create=True) as archive, _progress(quiet) as progress:
+        task = progress.add_task("ingest", total=None, inputs=0, rate=0.0)
+
+        def update(report: Report, done: int, total: int) -> None:
+            rate = report.read / report.seconds if report.seconds else 0.0
+            progress.update(task, completed=done, total=total, inputs=report.read, rate=rate)
+
+        report = run_ingest(archive, paths, jobs=jobs or None, progress=update)
+    for problem in report.problems[:20]:
+        err.print(f"[yellow]quarantined[/yellow] {escape(problem)}", highlight=False)
+    if len(report.problems) > 20:
+        err.print(f"... and {len(report.problems) - 20} more (see `cablegate quarantine`)")
+    for reason, n in report.skipped_reasons.most_common():
+        err.print(f"skipped {n:,} file(s): {escape(reason)}", highlight=False)
+    err.print(escape(report.summary()), highlight=False)
+    if report.missing or (report.quarantined and not report.read - report.quarantined):
+        raise typer.Exit(1)
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[inputs]:,} inputs, {task.fields[rate]:,.0f}/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+        transient=False,
+    )
+
+
+@app.command()
+def quarantine(
+    db: DbOption = None,
+    retry: Annotated[
+        bool, typer.Option("--retry", help="Read the quarantined inputs again.")
+    ] = False,
+    show: Annotated[
+        int | None, typer.Option("--show", help="Write the raw bytes of one entry to stdout.")
+    ] = None,
+) -> None:
+    """List inputs that could not be read (or retry them after a parser fix)."""
+    from cablegate.ingest import retry_quarantine
+
+    with _open(db) as archive:
+        if show is not None:
+            raw = archive.quarantine_raw(show)
+            if raw is None:
+                err.print(f"no stored bytes for quarantine entry {show}")
+                raise typer.Exit(1)
+            sys.stdout.buffer.write(raw)
+            return
+        if retry:
+            report = retry_quarantine(archive)
+            for problem in report.problems:
+                err.print(f"[yellow]still quarantined[/yellow] {escape(problem)}")
+            err.print(escape(report.summary()), highlight=False)
+            return
+        entries = archive.quarantined()
+        out = Console(soft_wrap=True, highlight=False)
+        for e in entries:
+            where = e.path if e.row is None else f"{e.path}:{e.row}"
+            size = f"{e.size:,} bytes kept" if e.size is not None else "no bytes kept"
+            out.print(f"[bold]{e.id}[/bold]  {escape(where)}")
+            out.print(f"    {escape(e.error)}")
+            out.print(f"    {size}; since {e.first_seen}; {e.attempts} attempt(s)")
+        err.print(f"{len(entries)} input(s) in quarantine", highlight=False)
+
+
+@app.command()
+def show(
+    cable_id: Annotated[str, typer.Argument(help="Reference ID, e.g. 08STATE37957.")],
+    db: DbOption = None,
+    version: Annotated[int | None, typer.Option(help="A version number (see history).")] = None,
+) -> None:
+    """Print a cable from the archive as JSON (the current version unless --version)."""
+    with _open(db) as archive:
+        cable = archive.cable(_canonical(cable_id), version)
+        if cable is None:
+            err.print(f"{cable_id}: not in the archive" + (f" (version {version})" * bool(version)))
+            raise typer.Exit(1)
+        sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(cable)) + b"\n")
+
+
+@app.command()
+def history(
+    cable_id: Annotated[str, typer.Argument(help="Reference ID, e.g. 04RANGOON1100.")],
+    db: DbOption = None,
+) -> None:
+    """List a cable's versions in release order, with what changed in each."""
+    with _open(db) as archive:
+        versions = archive.history(_canonical(cable_id))
+        if not versions:
+            err.print(f"{cable_id}: not in the archive")
+            raise typer.Exit(1)
+        table = Table("version", "released", "changes", "sources", box=None)
+        for v in versions:
+            change = "first" if v.change is None else _describe(v.change)
+            mark = " (current)" if v.current else ""
+            table.add_row(
+                f"{v.number}{mark}", v.released or "unknown", change, escape("\n".join(v.sources))
+            )
+        Console().print(table)
+
+
+def _describe(change: Change) -> str:
+    parts = [f"+{change.lines_added}/-{change.lines_removed} body lines"]
+    if change.header_changed:
+        parts.append("header")
+    if change.fields:
+        parts.append("fields: " + ", ".join(change.fields))
+    return "; ".join(parts)
+
+
+def _canonical(cable_id: str) -> str:
+    from cablegate.parse import canonical_id
+
+    return canonical_id(cable_id) or cable_id
+
+
+@app.command()
+def stats(db: DbOption = None) -> None:
+    """Counts of the archive: cables, versions, inputs, quarantine, citations."""
+    with _open(db) as archive:
+        sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(archive.stats())) + b"\n")
+
+
+@app.command()
+def check(db: DbOption = None) -> None:
+    """Verify the archive: browse counts, full-text index, versions and inputs agree."""
+    with _open(db) as archive:
+        problems = archive.check()
+    for problem in problems:
+        err.print(f"[red]problem[/red] {escape(problem)}", highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    err.print("archive is consistent")
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Argument(help="Folder to write the synthetic collection to.")],
+    count: Annotated[int, typer.Option(help="How many cables (251287: the full release).")] = 1000,
+    output: Annotated[str, typer.Option("--format", help="csv (one cables.csv) or text.")] = "csv",
+    corpus: Annotated[
+        Path, typer.Option(help="The real corpus (IDs, months and texts come from it).")
+    ] = Path("../shared/corpus"),
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same collection).")] = 0,
+) -> None:
+    """Generate a realistic synthetic collection of any size from the real corpus."""
+    from cablegate.synth import Synthesizer, load_months, load_templates, write_synthetic
+
+    started = time.perf_counter()
+    try:
+        synthesizer = Synthesizer(load_months(corpus), load_templates(corpus), seed)
+        n = write_synthetic(out, synthesizer.cables(count), output)
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    err.print(
+        f"wrote {n:,} synthetic cables ({output}) to {out} "
+        f"in {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
 
 
 def main() -> None:

@@ -20,7 +20,8 @@ from cablegate.parse import parse_cable
 
 FORMAT = "cables-csv"
 _ROW_START = re.compile(rb'^"(\d+)","(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2})","')
-_FIELD = re.compile(r'"((?:[^"\\]|\\.)*)"(,|\s*$)', re.S)
+_ROW_STARTS = re.compile(_ROW_START.pattern, re.M)
+_FIELD = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"(,|\s*$)', re.S)
 _UNESCAPE = re.compile(r"\\([\"'\\])")
 _COLUMNS = 8
 
@@ -87,22 +88,35 @@ def parse_row(record: str, path: str, line: int) -> Cable:
     )
 
 
-def iter_rows(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    """Group the lines of a CSV stream into whole rows: (first line number, row bytes)."""
-    current: list[bytes] = []
-    start = 1
-    for number, line in enumerate(lines, 1):
-        if number == 1:
-            line = line.removeprefix(b"\xef\xbb\xbf")
-        if _ROW_START.match(line) and current:
-            yield start, b"".join(current)
-            current = []
-            start = number
-        elif not current:
-            start = number
-        current.append(line)
-    if current:
-        yield start, b"".join(current)
+def iter_rows(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Group a CSV byte stream (lines or blocks of any size) into whole rows:
+    (first line number, row bytes). A row starts at a line that starts like a row."""
+    parts: list[bytes] = []
+    start = line = 1
+    tail = b""
+    first = True
+    for chunk in chunks:
+        if first and chunk:
+            chunk, first = chunk.removeprefix(b"\xef\xbb\xbf"), False
+        tail += chunk
+        cut = tail.rfind(b"\n") + 1
+        if not cut:
+            continue
+        region, tail = tail[:cut], tail[cut:]
+        pos = 0
+        for m in _ROW_STARTS.finditer(region):
+            parts.append(region[pos : m.start()])
+            here = line + region.count(b"\n", 0, m.start())
+            row = b"".join(parts)
+            if row:
+                yield start, row
+            parts, start, pos = [], here, m.start()
+        parts.append(region[pos:])
+        line += region.count(b"\n")
+    parts.append(tail)
+    row = b"".join(parts)
+    if row:
+        yield start, row
 
 
 def read_cables_csv(lines: Iterable[bytes], path: str) -> Iterator[Cable | ReadError]:
@@ -122,3 +136,26 @@ def read_cables_csv(lines: Iterable[bytes], path: str) -> Iterator[Cable | ReadE
             yield parse_row(record, path, line)
         except ReadError as exc:
             yield exc
+
+
+def _quote(field: str) -> str:
+    return '"' + field.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_row(cable: Cable, number: int) -> str:
+    """The cable as one ``cables.csv`` row in the 2011 dump's layout (the inverse of
+    :func:`parse_row`), ending in a newline."""
+    created = cable.created.strftime("%m/%d/%Y %H:%M").lstrip("0") if cable.created else ""
+    created = created.replace("/0", "/")
+    cited = "|".join(r.value for r in cable.references if r.kind == "cable")
+    fields = [
+        str(number),
+        created,
+        cable.reference_id,
+        cable.origin or "",
+        cable.classification or "",
+        cited,
+        cable.header,
+        cable.body,
+    ]
+    return ",".join(_quote(f) for f in fields) + "\n"

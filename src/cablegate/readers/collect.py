@@ -34,6 +34,9 @@ from cablegate.model import Cable
 from cablegate.readers import cables_csv, site, site_text, text_export
 
 _SNIFF = 8192
+KEEP_RAW = 16 << 20
+"""Unreadable inputs up to this size travel with their error (for quarantine)."""
+NOT_FOUND = "no such file or folder"
 _MAGIC_7Z = b"7z\xbc\xaf\x27\x1c"
 _MAGIC_ZIP = b"PK\x03\x04"
 _COMPRESSED = {b"\x1f\x8b": gzip.open, b"\xfd7zXZ": lzma.open, b"BZh": bz2.open}
@@ -112,7 +115,12 @@ def _member_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadEr
             yield Document(path=name, format=fmt, data=row, line=line)
         return
     if fmt is None:
-        yield _unknown(name, head)
+        unknown = _unknown(name, head)
+        if isinstance(unknown, ReadError):
+            rest = stream.read(KEEP_RAW - len(head) + 1)
+            raw = head + rest if len(head) + len(rest) <= KEEP_RAW else None
+            unknown = ReadError(unknown.path, unknown.reason, raw)
+        yield unknown
         return
     data = head + stream.read()
     if fmt == site.FORMAT and (b"<table class='cable'>" not in data or b"<pre>" not in data):
@@ -121,6 +129,7 @@ def _member_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadEr
                 name,
                 "truncated Cable Viewer page: it ends before the cable "
                 "(no 'pane big' section, no closing </html>)",
+                data,
             )
         else:
             yield Skipped(name, "Cable Viewer page without a cable (browse or index page)")
@@ -157,8 +166,10 @@ def _unknown(name: str, head: bytes) -> ReadError | Skipped:
 
 
 def _lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
-    buffered = io.BufferedReader(_Prepend(head, stream))  # type: ignore[arg-type]
-    yield from buffered
+    """The stream in blocks (``head`` first): the CSV reader finds rows in any blocks."""
+    yield head
+    while block := stream.read(1 << 20):
+        yield block
 
 
 class _Prepend(io.RawIOBase):
@@ -346,33 +357,76 @@ def _7z_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError 
         yield ReadError(name, f"corrupt 7z archive: {type(failure[0]).__name__}: {failure[0]}")
 
 
+class Meter:
+    """How many bytes of the input files have been read so far (for progress and ETA)."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self._current: BinaryIO | None = None
+
+    @property
+    def position(self) -> int:
+        current = self._current
+        try:
+            return self.done + (current.tell() if current is not None else 0)
+        except (OSError, ValueError):  # closed meanwhile
+            return self.done
+
+
+def input_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """The files under the given paths, in reading order (missing paths are left out)."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        elif path.is_file():
+            yield path
+
+
+def input_size(paths: Iterable[str | os.PathLike[str]]) -> int:
+    """Total bytes of the files under the given paths."""
+    return sum(p.stat().st_size for p in input_files(paths))
+
+
 def iter_documents(
     paths: Iterable[str | os.PathLike[str]],
+    meter: Meter | None = None,
 ) -> Iterator[Document | ReadError | Skipped]:
     """Every document under the given files, folders and archives, in a stable order."""
     for given in paths:
         path = Path(given)
         if path.is_dir():
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                yield from _file_documents(file)
+                yield from _file_documents(file, meter)
         elif path.is_file():
-            yield from _file_documents(path)
+            yield from _file_documents(path, meter)
         else:
-            yield ReadError(str(path), "no such file or folder")
+            yield ReadError(str(path), NOT_FOUND)
 
 
-def _file_documents(path: Path) -> Iterator[Document | ReadError | Skipped]:
+def _file_documents(path: Path, meter: Meter | None) -> Iterator[Document | ReadError | Skipped]:
     try:
         with path.open("rb") as stream:
+            if meter is not None:
+                meter._current = stream
             yield from _member_documents(str(path), stream)
     except PermissionError as exc:
         yield ReadError(str(path), f"cannot be read: {exc.strerror}")
+    finally:
+        if meter is not None:
+            meter._current = None
+            meter.done += path.stat().st_size if path.exists() else 0
 
 
 def read_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Item]:
     """Read every cable under the given files, folders and archives (any format, mixed)."""
     for doc in iter_documents(paths):
         yield parse_document(doc) if isinstance(doc, Document) else doc
+
+
+def bytes_documents(data: bytes, name: str) -> Iterator[Document | ReadError | Skipped]:
+    """The documents in one in-memory input (a page, an export, a CSV, an archive)."""
+    yield from _member_documents(name, io.BytesIO(data))
 
 
 def read_bytes(data: bytes, name: str = "<bytes>") -> Iterator[Item]:

@@ -1,0 +1,137 @@
+"""End-to-end ingest: read, parse on every core, store, index; at real and full scale.
+
+Runs ``cablegate ingest`` as a separate process into a fresh SQLite archive and measures:
+cables/s end to end, wall time, peak RSS (the ingest process alone and its whole process
+tree, sampled from /proc), and the database size. Two collections:
+
+1. real: the 6,712 cable pages of ``cablegate-site.tar.xz``;
+2. synthetic: ``--count`` cables (default 251,287, the full release) written by
+   ``cablegate synth`` as one ``cables.csv``, the format the full release came in.
+
+    .venv/bin/python bench/ingest.py [--corpus ../shared/corpus] [--count 251287]
+                                     [--work /tmp/cablegate-bench] [--jobs 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CABLEGATE = [sys.executable, "-m", "cablegate.cli"]
+
+
+def tree_rss(pid: int) -> tuple[int, int]:
+    """(RSS of pid, RSS of pid and all its descendants) in bytes."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid, pages = int(fields[1]), int(fields[21])
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(children.get(p, []))
+    return rss.get(pid, 0), total
+
+
+def run_ingest(source: Path, db: Path, jobs: int) -> dict[str, float]:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [*CABLEGATE, "ingest", str(source), "--db", str(db), "-q", "-j", str(jobs)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    peak_main = peak_tree = 0
+    while proc.poll() is None:
+        main, tree = tree_rss(proc.pid)
+        peak_main, peak_tree = max(peak_main, main), max(peak_tree, tree)
+        time.sleep(0.25)
+    seconds = time.perf_counter() - started
+    summary = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode:
+        sys.exit(f"ingest failed:\n{summary}")
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    cables = conn.execute("SELECT count(*) FROM cables").fetchone()[0]
+    versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+    conn.close()
+    size = sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal") if Path(f"{db}{s}").exists())
+    return {
+        "cables": cables,
+        "versions": versions,
+        "seconds": seconds,
+        "rate": versions / seconds,
+        "rss_main": peak_main / 2**20,
+        "rss_tree": peak_tree / 2**20,
+        "db_mib": size / 2**20,
+        "summary": " ".join(summary.split()),
+    }
+
+
+def report(name: str, r: dict) -> None:
+    print(
+        f"{name}: {r['cables']:,} cables ({r['versions']:,} versions) in {r['seconds']:.1f} s "
+        f"= {r['rate']:,.0f} cables/s; peak RSS {r['rss_main']:.0f} MiB ingest process, "
+        f"{r['rss_tree']:.0f} MiB with workers; database {r['db_mib']:,.0f} MiB",
+        flush=True,
+    )
+    print(f"    {r['summary']}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--count", type=int, default=251_287)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/cablegate-bench"))
+    parser.add_argument("--jobs", type=int, default=0, help="parsing processes (0: all cores)")
+    parser.add_argument("--skip-real", action="store_true")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    print(f"cores: {os.cpu_count()}, jobs: {args.jobs or os.cpu_count()}", flush=True)
+    if not args.skip_real:
+        real = run_ingest(args.corpus / "cablegate-site.tar.xz", args.work / "real.db", args.jobs)
+        report("real (cablegate-site.tar.xz)", real)
+    synthetic = args.work / f"synth-{args.count}"
+    if not (synthetic / "cables.csv").exists():
+        shutil.rmtree(synthetic, ignore_errors=True)
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                *CABLEGATE,
+                "synth",
+                str(synthetic),
+                "--count",
+                str(args.count),
+                "--format",
+                "csv",
+                "--corpus",
+                str(args.corpus),
+            ],
+            check=True,
+        )
+        print(f"synthesised {args.count:,} cables in {time.perf_counter() - started:.0f} s")
+    size = (synthetic / "cables.csv").stat().st_size / 2**20
+    result = run_ingest(synthetic, args.work / "synthetic.db", args.jobs)
+    report(f"synthetic ({args.count:,} cables, cables.csv of {size:,.0f} MiB)", result)
+
+
+if __name__ == "__main__":
+    main()

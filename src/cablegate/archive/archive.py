@@ -1,0 +1,316 @@
+"""The archive: open it, write to it in transactions, read cables, versions and the graph."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+
+from cablegate.archive.history import Change, compare
+from cablegate.archive.records import decode_cable, version_order
+from cablegate.archive.schema import FTS, SCHEMA_VERSION, TABLES
+from cablegate.archive.store import Writer
+from cablegate.archive.url import DatabaseURL, parse_url
+from cablegate.errors import CablegateError
+from cablegate.model import Cable
+
+
+class VersionInfo(msgspec.Struct, frozen=True):
+    """One version of a cable, as listed in its history."""
+
+    number: int
+    released: str | None
+    ingested_at: str
+    current: bool
+    sources: list[str]
+    """Every input that carried exactly this text (``path`` or ``path:row``)."""
+    change: Change | None = None
+    """How it differs from the version before it in release order (None for the first)."""
+
+
+class Citation(msgspec.Struct, frozen=True):
+    """A reference between two cables; ``in_archive`` tells whether the other end is known."""
+
+    canonical_id: str
+    in_archive: bool
+    text: str | None = None
+    label: str | None = None
+
+
+class QuarantineEntry(msgspec.Struct, frozen=True):
+    id: int
+    path: str
+    row: int | None
+    format: str | None
+    error: str
+    size: int | None
+    first_seen: str
+    last_tried: str
+    attempts: int
+
+
+class Stats(msgspec.Struct, frozen=True):
+    cables: int
+    versions: int
+    inputs: int
+    quarantined: int
+    references: int
+    cited_missing: int
+    """Distinct cable IDs that are cited but not in the archive."""
+
+
+class Archive:
+    """An open archive (SQLite). Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, url: DatabaseURL, conn: sqlite3.Connection) -> None:
+        self.url = url
+        self.conn = conn
+
+    @classmethod
+    def open(cls, url: str | Path | None = None, create: bool = True) -> Archive:
+        """Open (and by default create) the archive at a database URL or SQLite path."""
+        parsed = parse_url(url)
+        if parsed.backend != "sqlite":
+            raise CablegateError(f"{parsed}: only SQLite archives are supported so far")
+        path = Path(parsed.target)
+        if not create and not path.exists():
+            raise CablegateError(f"{path}: no archive there (run `cablegate ingest` first)")
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("PRAGMA cache_size = -65536")
+        archive = cls(parsed, conn)
+        archive._migrate()
+        return archive
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        exists = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        if exists:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row and int(row[0]) > SCHEMA_VERSION:
+                raise CablegateError(
+                    f"{self.url}: archive schema {row[0]} is newer than this cablegate "
+                    f"({SCHEMA_VERSION}); upgrade cablegate"
+                )
+            if row and int(row[0]) == SCHEMA_VERSION:
+                return
+        self.conn.executescript(
+            "BEGIN IMMEDIATE;"
+            + TABLES
+            + FTS
+            + f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}');"
+            + "COMMIT;"
+        )
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: all of it or nothing, even if the process is killed."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query in it sees the same state of the archive."""
+        self.conn.execute("BEGIN")
+        try:
+            yield self.conn
+        finally:
+            self.conn.execute("COMMIT")
+
+    def writer(self, now: str) -> Writer:
+        return Writer(self.conn, now)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def _cable_row(self, canonical_id: str) -> tuple[int, int] | None:
+        return self.conn.execute(
+            "SELECT id, current FROM cables WHERE canonical_id = ?", (canonical_id,)
+        ).fetchone()
+
+    def cable(self, canonical_id: str, version: int | None = None) -> Cable | None:
+        """A cable's current record, or one of its versions; None if unknown."""
+        row = self._cable_row(canonical_id)
+        if row is None:
+            return None
+        data = self.conn.execute(
+            "SELECT data FROM versions WHERE cable_id = ? AND number = ?",
+            (row[0], version or row[1]),
+        ).fetchone()
+        return decode_cable(data[0]) if data else None
+
+    def ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT canonical_id FROM cables ORDER BY 1")]
+
+    def history(self, canonical_id: str) -> list[VersionInfo]:
+        """Every version of a cable in release order (oldest first; the current one last)."""
+        with self.snapshot():
+            row = self._cable_row(canonical_id)
+            if row is None:
+                return []
+            cable_id, current = row
+            versions = self.conn.execute(
+                "SELECT number, released, ingested_at, data FROM versions WHERE cable_id = ?",
+                (cable_id,),
+            ).fetchall()
+            sources: dict[int, list[str]] = {}
+            for number, path, line in self.conn.execute(
+                "SELECT version, path, row FROM inputs WHERE cable_id = ? ORDER BY id",
+                (cable_id,),
+            ):
+                sources.setdefault(number, []).append(path if line is None else f"{path}:{line}")
+        versions.sort(key=lambda v: version_order(v[1], v[0]))
+        infos: list[VersionInfo] = []
+        previous: Cable | None = None
+        for number, released, ingested_at, data in versions:
+            cable = decode_cable(data)
+            infos.append(
+                VersionInfo(
+                    number=number,
+                    released=released,
+                    ingested_at=ingested_at,
+                    current=number == current,
+                    sources=sources.get(number, []),
+                    change=compare(previous, cable) if previous is not None else None,
+                )
+            )
+            previous = cable
+        return infos
+
+    def references(self, canonical_id: str) -> list[Citation]:
+        """The cables this cable's current version cites, in order."""
+        return [
+            Citation(target, known is not None, text, label)
+            for target, text, label, known in self.conn.execute(
+                "SELECT r.target, r.text, r.label, k.id FROM refs r "
+                "JOIN cables c ON c.id = r.cable_id "
+                "LEFT JOIN cables k ON k.canonical_id = r.target "
+                "WHERE c.canonical_id = ? AND r.kind = 'cable' ORDER BY r.position",
+                (canonical_id,),
+            )
+        ]
+
+    def cited_by(self, canonical_id: str) -> list[str]:
+        """The cables in the archive that cite this ID (known to the archive or not)."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT DISTINCT c.canonical_id FROM refs r JOIN cables c ON c.id = r.cable_id "
+                "WHERE r.target = ? AND r.kind = 'cable' AND c.canonical_id != ? ORDER BY 1",
+                (canonical_id, canonical_id),
+            )
+        ]
+
+    def browse(self, kind: str) -> list[tuple[str, int]]:
+        """Keys and cable counts of one browse kind (``reldate``, ``month``, ``origin``,
+        ``tag``, ``classification``), sorted by key."""
+        return [
+            (key, count)
+            for key, count in self.conn.execute(
+                "SELECT key, count FROM browse WHERE kind = ? ORDER BY key", (kind,)
+            )
+        ]
+
+    def stats(self) -> Stats:
+        with self.snapshot() as conn:
+
+            def one(sql: str) -> int:
+                return int(conn.execute(sql).fetchone()[0])
+
+            return Stats(
+                cables=one("SELECT count(*) FROM cables"),
+                versions=one("SELECT count(*) FROM versions"),
+                inputs=one("SELECT count(*) FROM inputs"),
+                quarantined=one("SELECT count(*) FROM quarantine"),
+                references=one("SELECT count(*) FROM refs WHERE kind = 'cable'"),
+                cited_missing=one(
+                    "SELECT count(DISTINCT target) FROM refs WHERE kind = 'cable' "
+                    "AND target NOT IN (SELECT canonical_id FROM cables)"
+                ),
+            )
+
+    def quarantined(self) -> list[QuarantineEntry]:
+        return [
+            QuarantineEntry(*row)
+            for row in self.conn.execute(
+                "SELECT id, path, row, format, error, length(raw), first_seen, last_tried, "
+                "attempts FROM quarantine ORDER BY id"
+            )
+        ]
+
+    def quarantine_raw(self, entry_id: int) -> bytes | None:
+        row = self.conn.execute("SELECT raw FROM quarantine WHERE id = ?", (entry_id,)).fetchone()
+        return row[0] if row else None
+
+    def check(self) -> list[str]:
+        """Consistency problems (empty when the archive is sound): browse counts against the
+        cables, the FTS index against the records, versions and inputs against cables."""
+        problems: list[str] = []
+        with self.snapshot() as conn:
+            expected = {
+                "reldate": "SELECT substr(released, 1, 10), count(*) FROM cables "
+                "WHERE released IS NOT NULL GROUP BY 1",
+                "month": "SELECT substr(created, 1, 7), count(*) FROM cables "
+                "WHERE created IS NOT NULL GROUP BY 1",
+                "origin": "SELECT origin, count(*) FROM cables WHERE origin IS NOT NULL "
+                "AND origin != '' GROUP BY 1",
+                "classification": "SELECT classification, count(*) FROM cables "
+                "WHERE classification IS NOT NULL AND classification != '' GROUP BY 1",
+                "tag": "SELECT tag, count(*) FROM tags GROUP BY 1",
+            }
+            for kind, sql in expected.items():
+                truth = dict(conn.execute(sql).fetchall())
+                stored = dict(conn.execute("SELECT key, count FROM browse WHERE kind = ?", (kind,)))
+                if truth != stored:
+                    diff = {
+                        k: (stored.get(k), truth.get(k))
+                        for k in truth.keys() | stored.keys()
+                        if stored.get(k) != truth.get(k)
+                    }
+                    problems.append(f"browse counts for {kind} differ (stored, actual): {diff}")
+            checks = {
+                "cables whose current version is missing": "SELECT count(*) FROM cables c "
+                "WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.cable_id = c.id "
+                "AND v.number = c.current)",
+                "cables whose version count is wrong": "SELECT count(*) FROM cables c "
+                "WHERE versions != (SELECT count(*) FROM versions v WHERE v.cable_id = c.id)",
+                "versions without an input": "SELECT count(*) FROM versions v WHERE NOT EXISTS "
+                "(SELECT 1 FROM inputs i WHERE i.cable_id = v.cable_id "
+                "AND i.version = v.number)",
+                "inputs pointing nowhere": "SELECT count(*) FROM inputs i WHERE NOT EXISTS "
+                "(SELECT 1 FROM versions v WHERE v.cable_id = i.cable_id "
+                "AND v.number = i.version)",
+            }
+            for label, sql in checks.items():
+                if n := conn.execute(sql).fetchone()[0]:
+                    problems.append(f"{n} {label}")
+            try:
+                conn.execute(
+                    "INSERT INTO cables_fts (cables_fts, rank) VALUES ('integrity-check', 1)"
+                )
+            except sqlite3.DatabaseError as exc:
+                problems.append(f"full-text index out of step with the records: {exc}")
+        return problems

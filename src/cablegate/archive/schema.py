@@ -1,0 +1,113 @@
+"""The archive's tables (SQLite dialect).
+
+- ``cables``: one row per cable, the columns of its *current* version (what pages show);
+- ``versions``: every distinct text of a cable ever ingested, the whole parsed record as
+  compressed JSON; ``cables.current`` points at one of them;
+- ``inputs``: every input document ever ingested (provenance: path, format, SHA-256, time) and
+  the version it gave; an input whose bytes are known is a no-op;
+- ``quarantine``: inputs that could not be read, with their raw bytes and the error;
+- ``refs`` and ``tags``: the current version's references (the citation graph, targets may be
+  cables not in the archive) and TAGS;
+- ``browse``: counts per release day, creation month, origin, tag and classification, kept in
+  step with ``cables`` in the same transaction;
+- ``cables_fts``: FTS5 index of the current subject and body (rowid = ``cables.id``).
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cables (
+    id INTEGER PRIMARY KEY,
+    canonical_id TEXT NOT NULL UNIQUE,
+    reference_id TEXT NOT NULL,
+    current INTEGER NOT NULL,
+    versions INTEGER NOT NULL,
+    created TEXT,
+    released TEXT,
+    classification TEXT,
+    origin TEXT,
+    subject TEXT
+);
+CREATE INDEX IF NOT EXISTS cables_created ON cables (created);
+CREATE INDEX IF NOT EXISTS cables_released ON cables (released);
+CREATE INDEX IF NOT EXISTS cables_origin ON cables (origin, created);
+CREATE INDEX IF NOT EXISTS cables_classification ON cables (classification, created);
+CREATE TABLE IF NOT EXISTS versions (
+    cable_id INTEGER NOT NULL REFERENCES cables (id),
+    number INTEGER NOT NULL,
+    text_sha256 TEXT NOT NULL,
+    released TEXT,
+    ingested_at TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (cable_id, number),
+    UNIQUE (cable_id, text_sha256)
+);
+CREATE TABLE IF NOT EXISTS inputs (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    path TEXT NOT NULL,
+    row INTEGER,
+    format TEXT NOT NULL,
+    ingested_at TEXT NOT NULL,
+    cable_id INTEGER NOT NULL REFERENCES cables (id),
+    version INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS inputs_identity ON inputs (sha256, path, ifnull(row, 0));
+CREATE INDEX IF NOT EXISTS inputs_cable ON inputs (cable_id, version);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    path TEXT NOT NULL,
+    row INTEGER,
+    format TEXT,
+    error TEXT NOT NULL,
+    raw BLOB,
+    first_seen TEXT NOT NULL,
+    last_tried TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 1
+);
+CREATE UNIQUE INDEX IF NOT EXISTS quarantine_identity ON quarantine (key, path, ifnull(row, 0));
+CREATE TABLE IF NOT EXISTS refs (
+    cable_id INTEGER NOT NULL REFERENCES cables (id),
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    text TEXT NOT NULL,
+    label TEXT,
+    PRIMARY KEY (cable_id, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS refs_target ON refs (target, cable_id);
+CREATE TABLE IF NOT EXISTS tags (
+    cable_id INTEGER NOT NULL REFERENCES cables (id),
+    position INTEGER NOT NULL,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (cable_id, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_tag ON tags (tag, cable_id);
+CREATE TABLE IF NOT EXISTS browse (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+"""
+
+FTS = """
+CREATE VIRTUAL TABLE IF NOT EXISTS cables_fts USING fts5 (
+    subject, body,
+    content = '',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO cables_fts (cables_fts, rank) VALUES ('automerge', 8);
+"""
+"""Contentless: the text lives (compressed) in ``versions``; the writer inserts each current
+version and deletes the one it replaces, in the same transaction."""
+
+BROWSE_KINDS = ("reldate", "month", "origin", "tag", "classification")
+"""Kinds of ``browse`` rows: release day, creation month, origin, tag, classification."""

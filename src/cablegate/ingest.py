@@ -1,0 +1,301 @@
+"""Ingest: read inputs (I/O, main process), parse them on every core, store them in batches.
+
+The order of inputs is stable and results are written in that order, one transaction per
+batch, so a run that is killed and started again ends in the same state as one run: inputs
+whose bytes are already stored are no-ops, the rest is written as if for the first time.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+import hashlib
+import os
+import signal
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_all_start_methods, get_context
+from pathlib import Path
+
+from cablegate.archive import Archive, Outcome, Source
+from cablegate.archive.records import Prepared, prepare
+from cablegate.archive.store import Writer
+from cablegate.errors import ReadError
+from cablegate.model import Cable
+from cablegate.readers.collect import (
+    NOT_FOUND,
+    Document,
+    Meter,
+    Skipped,
+    bytes_documents,
+    input_size,
+    iter_documents,
+    parse_document,
+)
+
+BATCH_DOCS = 1000
+BATCH_BYTES = 16 << 20
+
+
+@dataclass
+class Report:
+    """What an ingest did. Every input read is counted in exactly one of new, versions,
+    unchanged and quarantined; files that are not cables are counted as skipped."""
+
+    read: int = 0
+    new: int = 0
+    versions: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    skipped_reasons: Counter[str] = field(default_factory=Counter)
+    missing: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """The reason of each input quarantined in this run (``path: reason``)."""
+    seconds: float = 0.0
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.new + self.versions + self.unchanged + self.quarantined
+
+    def count(self, outcome: Outcome) -> None:
+        self.read += 1
+        if outcome is Outcome.NEW:
+            self.new += 1
+        elif outcome is Outcome.VERSION:
+            self.versions += 1
+        elif outcome is Outcome.UNCHANGED:
+            self.unchanged += 1
+        else:
+            self.quarantined += 1
+
+    def summary(self) -> str:
+        rate = self.read / self.seconds if self.seconds else 0.0
+        text = (
+            f"read {self.read:,} inputs = {self.new:,} new cables + {self.versions:,} new "
+            f"versions + {self.unchanged:,} unchanged + {self.quarantined:,} quarantined; "
+            f"{self.skipped:,} files skipped as not cables; "
+            f"{self.seconds:.1f} s ({rate:,.0f} inputs/s)"
+        )
+        if self.missing:
+            text += f"; {len(self.missing)} path(s) not found: {', '.join(self.missing)}"
+        return text
+
+
+Parsed = Prepared | ReadError
+Progress = Callable[[Report, int, int], None]
+"""Called after each batch with the report so far, bytes read and total bytes."""
+
+
+def parse_batch(docs: list[Document]) -> list[Parsed]:
+    """Parse and prepare documents (runs in worker processes)."""
+    results: list[Parsed] = []
+    for doc in docs:
+        item = parse_document(doc)
+        results.append(prepare(item) if isinstance(item, Cable) else item)
+    return results
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
+
+
+@dataclass
+class _Batch:
+    items: list[Document | ReadError | Skipped]
+    shas: dict[int, str]
+    """Index of each Document in ``items`` -> SHA-256 of its bytes."""
+    parsed: Future[list[Parsed]] | list[Parsed] | None = None
+    todo: list[int] = field(default_factory=list)
+    """Indexes of the Documents sent to parsing (their bytes were not in the archive)."""
+
+
+def _batches(items: Iterator[Document | ReadError | Skipped]) -> Iterator[_Batch]:
+    batch: list[Document | ReadError | Skipped] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        if isinstance(item, Document):
+            size += len(item.data)
+        if len(batch) >= BATCH_DOCS or size >= BATCH_BYTES:
+            yield _hashed(batch)
+            batch, size = [], 0
+    if batch:
+        yield _hashed(batch)
+
+
+def _hashed(items: list[Document | ReadError | Skipped]) -> _Batch:
+    shas = {
+        i: hashlib.sha256(item.data).hexdigest()
+        for i, item in enumerate(items)
+        if isinstance(item, Document)
+    }
+    return _Batch(items, shas)
+
+
+def ingest(
+    archive: Archive,
+    paths: Iterable[str | os.PathLike[str]],
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Read every input under ``paths`` into the archive; see :class:`Report`."""
+    paths = [Path(p) for p in paths]
+    jobs = jobs or os.cpu_count() or 1
+    report = Report()
+    started = time.perf_counter()
+    total = input_size(paths)
+    meter = Meter()
+    writer = archive.writer(utc_now())
+    pool = _pool(jobs) if jobs > 1 else None
+    pending: deque[_Batch] = deque()
+    try:
+        for batch in _batches(iter_documents(paths, meter)):
+            known = writer.known(list(batch.shas.values()))
+            batch.todo = [i for i, sha in batch.shas.items() if sha not in known]
+            docs = [batch.items[i] for i in batch.todo]
+            batch.parsed = pool.submit(parse_batch, docs) if pool else parse_batch(docs)  # type: ignore[arg-type]
+            pending.append(batch)
+            while len(pending) > 2 * jobs:
+                _write(archive, writer, pending.popleft(), report)
+                _tick(progress, report, started, meter.position, total)
+        while pending:
+            _write(archive, writer, pending.popleft(), report)
+            _tick(progress, report, started, meter.position, total)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    """Worker processes, started now, before any reader thread exists (so forking is safe)."""
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=get_context(method), initializer=_worker_init
+    )
+    wait([pool.submit(os.getpid) for _ in range(jobs)])
+    return pool
+
+
+def _worker_init() -> None:
+    """Workers die with the ingest process, even when it is killed with SIGKILL."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
+
+
+def _tick(progress: Progress | None, report: Report, started: float, done: int, total: int) -> None:
+    report.seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(report, done, total)
+
+
+def _write(archive: Archive, writer: Writer, batch: _Batch, report: Report) -> None:
+    parsed = batch.parsed.result() if isinstance(batch.parsed, Future) else batch.parsed or []
+    results = dict(zip(batch.todo, parsed, strict=True))
+    with archive.transaction():
+        for i, item in enumerate(batch.items):
+            if isinstance(item, Skipped):
+                report.skipped += 1
+                report.skipped_reasons[item.reason] += 1
+            elif isinstance(item, ReadError):
+                if item.reason == NOT_FOUND:
+                    report.missing.append(item.path)
+                    continue
+                report.count(writer.quarantine(item.path, item.reason, item.raw))
+                report.problems.append(str(item))
+            else:
+                source = Source(batch.shas[i], item.path, item.format, item.line)
+                result = results.get(i)
+                if result is None:  # bytes already in the archive
+                    if not writer.seen(source):  # pragma: no cover - known() said otherwise
+                        raise RuntimeError(f"{item.path}: input vanished from the archive")
+                    report.count(Outcome.UNCHANGED)
+                elif isinstance(result, ReadError):
+                    outcome = writer.quarantine(
+                        item.path, result.reason, item.data, item.format, item.line
+                    )
+                    report.count(outcome)
+                    report.problems.append(str(result))
+                else:
+                    report.count(writer.add(result, source))
+
+
+def retry_quarantine(archive: Archive, ids: Iterable[int] | None = None) -> Report:
+    """Read quarantined inputs again (after a parser fix): those that now parse are stored
+    and leave the quarantine; the others stay, with the new error and one more attempt."""
+    wanted = set(ids) if ids is not None else None
+    report = Report()
+    started = time.perf_counter()
+    writer = archive.writer(utc_now())
+    for entry in archive.quarantined():
+        if wanted is not None and entry.id not in wanted:
+            continue
+        raw = archive.quarantine_raw(entry.id)
+        if raw is None:
+            _retry_file(archive, entry.id, entry.path, report)
+            continue
+        if entry.format is not None:
+            docs: list[Document | ReadError | Skipped] = [
+                Document(entry.path, entry.format, raw, entry.row)
+            ]
+        else:
+            docs = list(bytes_documents(raw, entry.path))
+        with archive.transaction() as conn:
+            failures = []
+            outcomes = []
+            for doc in docs:
+                if isinstance(doc, Skipped):
+                    report.skipped += 1
+                    report.skipped_reasons[doc.reason] += 1
+                    continue
+                result = doc if isinstance(doc, ReadError) else parse_document(doc)
+                if isinstance(result, ReadError):
+                    failures.append(result)
+                    continue
+                assert isinstance(doc, Document)
+                sha = hashlib.sha256(doc.data).hexdigest()
+                source = Source(sha, doc.path, doc.format, doc.line)
+                outcomes.append(writer.add(prepare(result), source))
+            if failures:
+                conn.execute(
+                    "UPDATE quarantine SET error = ?, last_tried = ?, attempts = attempts + 1 "
+                    "WHERE id = ?",
+                    (failures[0].reason, writer.now, entry.id),
+                )
+                report.count(Outcome.QUARANTINED)
+                report.problems.append(str(failures[0]))
+            else:
+                conn.execute("DELETE FROM quarantine WHERE id = ?", (entry.id,))
+                for outcome in outcomes:
+                    report.count(outcome)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _retry_file(archive: Archive, entry_id: int, path: str, report: Report) -> None:
+    """A quarantined input without stored bytes (e.g. a corrupt archive): read its file again."""
+    outer = Path(path.split("!", 1)[0])
+    if not outer.is_file():
+        with archive.transaction() as conn:
+            conn.execute(
+                "UPDATE quarantine SET last_tried = ?, attempts = attempts + 1 WHERE id = ?",
+                (utc_now(), entry_id),
+            )
+        report.count(Outcome.QUARANTINED)
+        report.problems.append(f"{path}: cannot retry, {outer} is gone")
+        return
+    with archive.transaction() as conn:
+        conn.execute("DELETE FROM quarantine WHERE id = ?", (entry_id,))
+    again = ingest(archive, [outer], jobs=1)
+    for name in ("read", "new", "versions", "unchanged", "quarantined", "skipped"):
+        setattr(report, name, getattr(report, name) + getattr(again, name))
+    report.problems.extend(again.problems)

@@ -1,0 +1,241 @@
+"""The archive built from the whole real corpus: counts, versions, graph, index, idempotence."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from cablegate.archive import Archive
+from cablegate.archive.records import text_sha256, version_order
+from cablegate.errors import ReadError
+from cablegate.ingest import Report, ingest
+from cablegate.model import Cable
+from cablegate.readers.collect import Skipped, read_paths
+from tests.conftest import CORPUS, SEEDS, dump_archive, requires_corpus
+
+pytestmark = [requires_corpus, pytest.mark.xdist_group("corpus_archive")]
+
+
+class Expected:
+    """What ingesting the corpus must give, worked out from the readers alone (no archive):
+    per cable, its distinct texts in order of first appearance with their release dates."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.docs = 0
+        self.errors: list[ReadError] = []
+        self.skipped = 0
+        self.texts: dict[str, dict[str, tuple[int, str | None, Cable]]] = defaultdict(dict)
+        for item in read_paths(paths):
+            if isinstance(item, Skipped):
+                self.skipped += 1
+            elif isinstance(item, ReadError):
+                self.errors.append(item)
+            else:
+                self.docs += 1
+                versions = self.texts[item.canonical_id]
+                key = text_sha256(item)
+                if key not in versions:
+                    released = item.released and item.released.strftime("%Y-%m-%d %H:%M:%S")
+                    versions[key] = (len(versions) + 1, released, item)
+
+    @property
+    def versions(self) -> int:
+        return sum(len(v) for v in self.texts.values())
+
+    def current(self, canonical_id: str) -> Cable:
+        versions = self.texts[canonical_id].values()
+        return max(versions, key=lambda v: version_order(v[1], v[0]))[2]
+
+
+@pytest.fixture(scope="module")
+def corpus_inputs() -> list[Path]:
+    return [CORPUS, SEEDS]
+
+
+@pytest.fixture(scope="module")
+def expected(corpus_inputs: list[Path]) -> Expected:
+    return Expected(corpus_inputs)
+
+
+@pytest.fixture(scope="module")
+def corpus_archive(
+    tmp_path_factory: pytest.TempPathFactory, corpus_inputs: list[Path]
+) -> tuple[Path, Report]:
+    db = tmp_path_factory.mktemp("archive") / "cablegate.db"
+    with Archive.open(db) as archive:
+        report = ingest(archive, corpus_inputs, jobs=2)
+    return db, report
+
+
+def test_ingesting_the_corpus_stores_every_cable_and_version(
+    corpus_archive: tuple[Path, Report], expected: Expected
+) -> None:
+    db, report = corpus_archive
+    assert report.balanced
+    assert report.read == expected.docs + len(expected.errors)
+    assert report.new == len(expected.texts)
+    assert report.new + report.versions == expected.versions
+    assert report.unchanged == expected.docs - expected.versions
+    assert report.quarantined == len(expected.errors)
+    assert report.skipped == expected.skipped
+    assert not report.missing
+    # The corpus: 6,712 site pages, 5,194 older versions of 2,044 cables, the HTTrack sample,
+    # 75 rows of cables-sample.csv, two seeds; 43 files in no cable format (metadata lists,
+    # pdftotext output, the mirror's robots.txt ...), 182 files that are no cables.
+    assert (report.read, report.new, report.versions) == (12_271, 6_775, 195)
+    assert (report.unchanged, report.quarantined, report.skipped) == (5_258, 43, 182)
+    with Archive.open(db, create=False) as archive:
+        stats = archive.stats()
+        assert stats.cables == len(expected.texts)
+        assert stats.versions == expected.versions
+        assert stats.inputs == expected.docs
+        assert stats.quarantined == len(expected.errors)
+        assert archive.check() == []
+        for cable_id in ("08STATE37957", "09STATE314", "04RANGOON1100", "85CAIRO6360"):
+            assert archive.cable(cable_id) is not None, cable_id
+
+
+def test_each_current_record_is_the_newest_release(
+    corpus_archive: tuple[Path, Report], expected: Expected
+) -> None:
+    db, _ = corpus_archive
+    with Archive.open(db, create=False) as archive:
+        for cable_id in expected.texts:
+            stored = archive.cable(cable_id)
+            assert stored is not None
+            want = expected.current(cable_id)
+            assert (stored.header, stored.body) == (want.header, want.body), cable_id
+
+
+def test_version_history_of_changed_cables_is_in_release_order(
+    corpus_archive: tuple[Path, Report], expected: Expected
+) -> None:
+    db, _ = corpus_archive
+    changed = [cid for cid, texts in expected.texts.items() if len(texts) > 1]
+    assert len(changed) > 90
+    with Archive.open(db, create=False) as archive:
+        for cable_id in changed:
+            history = archive.history(cable_id)
+            assert len(history) == len(expected.texts[cable_id])
+            keys = [version_order(v.released, v.number) for v in history]
+            assert keys == sorted(keys)
+            assert [v.current for v in history] == [False] * (len(history) - 1) + [True]
+            assert all(v.sources for v in history)
+            assert history[0].change is None
+            assert all(v.change is not None for v in history[1:])
+        # 04RANGOON1100: the mirrors kept the 9 December text and a 12 December reformat.
+        rangoon = archive.history("04RANGOON1100")
+        assert [v.released[:10] for v in rangoon if v.released][-1] == "2010-12-12"
+        newest = archive.cable("04RANGOON1100")
+        assert newest is not None and newest.released is not None
+        assert newest.released.date().isoformat() == "2010-12-12"
+        assert any("versions/04RANGOON1100/3-released-2010-12-12" in s for s in rangoon[-1].sources)
+        first = archive.cable("04RANGOON1100", rangoon[0].number)
+        assert first is not None and first.body != newest.body
+        assert rangoon[-1].change is not None
+        assert rangoon[-1].change.lines_added + rangoon[-1].change.lines_removed > 0
+
+
+def test_provenance_of_every_record(corpus_archive: tuple[Path, Report]) -> None:
+    db, _ = corpus_archive
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT sha256, path, format, ingested_at FROM inputs").fetchall()
+    assert all(len(sha) == 64 and path and fmt and when for sha, path, fmt, when in rows)
+    formats = {r[2] for r in rows}
+    assert formats == {"site-html", "site-text", "text-export", "cables-csv"}
+    csv_rows = conn.execute("SELECT row FROM inputs WHERE format = 'cables-csv'").fetchall()
+    assert all(r[0] for r in csv_rows)
+    with Archive.open(db, create=False) as archive:
+        seed = archive.cable("09STATE314")
+        assert seed is not None and seed.provenance is not None
+        assert seed.provenance.path.endswith("000_6b405a9335b029f2.txt")
+
+
+def test_reference_graph_and_cited_by(corpus_archive: tuple[Path, Report]) -> None:
+    db, _ = corpus_archive
+    conn = sqlite3.connect(db)
+    edges = conn.execute(
+        "SELECT c.canonical_id, r.target FROM refs r JOIN cables c ON c.id = r.cable_id "
+        "WHERE r.kind = 'cable'"
+    ).fetchall()
+    assert len(edges) > 5_000
+    known = {r[0] for r in conn.execute("SELECT canonical_id FROM cables")}
+    inside = [(s, t) for s, t in edges if t in known and s != t]
+    outside = [(s, t) for s, t in edges if t not in known]
+    assert inside and outside
+    with Archive.open(db, create=False) as archive:
+        for source, target in inside[:200] + outside[:200]:
+            assert source in archive.cited_by(target)
+            refs = archive.references(source)
+            assert any(r.canonical_id == target for r in refs)
+            assert all(r.in_archive == (r.canonical_id in known) for r in refs)
+        stats = archive.stats()
+        assert stats.cited_missing == len({t for _, t in outside})
+
+
+def test_browse_tables_have_counts(corpus_archive: tuple[Path, Report]) -> None:
+    db, _ = corpus_archive
+    with Archive.open(db, create=False) as archive:
+        cables = archive.stats().cables
+        classes = dict(archive.browse("classification"))
+        assert set(classes) <= {
+            "UNCLASSIFIED",
+            "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
+            "CONFIDENTIAL",
+            "CONFIDENTIAL//NOFORN",
+            "SECRET",
+            "SECRET//NOFORN",
+        }
+        assert sum(classes.values()) == cables
+        reldates = dict(archive.browse("reldate"))
+        assert "2010-11-28" in reldates and min(reldates) == "2010-11-28"
+        months = dict(archive.browse("month"))
+        assert min(months) < "1970" and max(months) >= "2010-02"
+        assert dict(archive.browse("origin"))["Secretary of State"] == 233
+        tags = dict(archive.browse("tag"))
+        assert tags["PREL"] > 1_000 and tags["PTER"] > 100
+
+
+def test_full_text_index_finds_subject_and_body(corpus_archive: tuple[Path, Report]) -> None:
+    db, _ = corpus_archive
+    conn = sqlite3.connect(db)
+
+    def hits(query: str) -> set[str]:
+        return {
+            r[0]
+            for r in conn.execute(
+                "SELECT c.canonical_id FROM cables_fts f JOIN cables c ON c.id = f.rowid "
+                "WHERE cables_fts MATCH ?",
+                (query,),
+            )
+        }
+
+    assert "08STATE37957" in hits("subject:khan") & hits('"A.Q. Khan"')
+    assert "08STATE37957" not in hits("subject:tehran")
+    everything = conn.execute("SELECT count(*) FROM cables").fetchone()[0]
+    assert len(hits("the")) > everything * 0.9
+    # Every current body is indexed: a word from each of a sample of cables finds it.
+    with Archive.open(db, create=False) as archive:
+        for cable_id in archive.ids()[::25]:
+            cable = archive.cable(cable_id)
+            assert cable is not None
+            words = [w for w in cable.body.split() if w.isalpha() and len(w) > 6]
+            if words:
+                assert cable_id in hits(f'"{words[-1]}"'), cable_id
+
+
+def test_second_ingest_changes_nothing(
+    corpus_archive: tuple[Path, Report], corpus_inputs: list[Path]
+) -> None:
+    db, first = corpus_archive
+    before = dump_archive(db)
+    with Archive.open(db) as archive:
+        again = ingest(archive, corpus_inputs, jobs=2)
+    assert again.balanced
+    assert (again.new, again.versions) == (0, 0)
+    assert again.unchanged == first.read - first.quarantined
+    assert again.quarantined == first.quarantined
+    assert dump_archive(db) == before

@@ -1,0 +1,260 @@
+"""Ingest: quarantine of bad input, retry after a fix, kill -9 safety, concurrent readers."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cablegate.archive import Archive
+from cablegate.cli import app
+from cablegate.errors import ReadError
+from cablegate.ingest import ingest, retry_quarantine
+from cablegate.readers import collect
+from cablegate.readers.cables_csv import iter_rows
+from tests.conftest import CORPUS, dump_archive, iter_tar_html, requires_corpus
+
+pytestmark = requires_corpus
+CABLEGATE = [sys.executable, "-m", "cablegate.cli"]
+
+
+@pytest.fixture(scope="module")
+def pages() -> list[tuple[str, bytes]]:
+    return list(itertools.islice(iter_tar_html("cablegate-site.tar.xz"), 40))
+
+
+def _corrupt_zip(good: bytes, bad: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("good.html", good)
+        z.writestr("bad.html", bad)
+    data = bytearray(buffer.getvalue())
+    # Damage the compressed bytes of the second member (its local header is after the first).
+    start = data.index(b"bad.html") + len("bad.html") + 200
+    data[start : start + 64] = bytes(64)
+    return bytes(data)
+
+
+@pytest.fixture
+def bad_collection(tmp_path: Path, pages: list[tuple[str, bytes]]) -> Path:
+    folder = tmp_path / "collection"
+    (folder / "good").mkdir(parents=True)
+    for name, data in pages[:20]:
+        (folder / "good" / Path(name).name).write_bytes(data)
+    truncated = pages[20][1]
+    (folder / "truncated.html").write_bytes(truncated[: len(truncated) // 3])
+    (folder / "binary.bin").write_bytes(b"\x00\x01\x02garbage\xff" * 100)
+    rows = [row for _, row in iter_rows([(CORPUS / "cables-sample.csv").read_bytes()])][:3]
+    broken = b'"9","1/1/2005 10:00","05ROME1","Embassy Rome","SECRET"broken quote here\n'
+    (folder / "rows.csv").write_bytes(rows[0] + broken + rows[1] + rows[2])
+    (folder / "mixed.zip").write_bytes(_corrupt_zip(pages[21][1], pages[22][1]))
+    return folder
+
+
+def rows_csv_line(path: Path) -> int:
+    """Line number of the broken row in rows.csv (the second row)."""
+    return next(n for n, line in enumerate(path.read_bytes().splitlines(), 1) if b"05ROME1" in line)
+
+
+def test_bad_inputs_go_to_quarantine_and_the_rest_is_ingested(
+    tmp_path: Path, bad_collection: Path
+) -> None:
+    db = tmp_path / "a.db"
+    with Archive.open(db) as archive:
+        report = ingest(archive, [bad_collection], jobs=2)
+        entries = archive.quarantined()
+        stats = archive.stats()
+    assert report.balanced
+    assert report.quarantined == 4, report.problems
+    by_path = {Path(e.path.split("!")[-1]).name: e for e in entries}
+    assert "truncated Cable Viewer page" in by_path["truncated.html"].error
+    assert by_path["truncated.html"].size is not None
+    assert "binary file" in by_path["binary.bin"].error
+    assert by_path["binary.bin"].size == 1100
+    assert "broken quoting" in by_path["rows.csv"].error
+    assert by_path["rows.csv"].row == rows_csv_line(bad_collection / "rows.csv")
+    assert "corrupt archive member" in by_path["bad.html"].error
+    assert "mixed.zip!bad.html" in by_path["bad.html"].path
+    # Everything else is in: the 20 pages, the good zip member and the good CSV rows.
+    assert report.new + report.versions + report.unchanged == report.read - 4
+    assert stats.cables >= 21 and stats.quarantined == 4
+    # The raw bytes are kept: the quarantined CSV row is exactly the broken row.
+    with Archive.open(db, create=False) as archive:
+        raw = archive.quarantine_raw(by_path["rows.csv"].id)
+        assert raw is not None and raw.startswith(b'"9","1/1/2005 10:00","05ROME1"')
+        assert archive.check() == []
+    # Ingesting again adds nothing, not even a second quarantine entry.
+    before = dump_archive(db)
+    with Archive.open(db) as archive:
+        again = ingest(archive, [bad_collection], jobs=1)
+    assert (again.new, again.versions, again.quarantined) == (0, 0, 4)
+    assert dump_archive(db) == before
+
+
+def test_quarantine_command_lists_entries(tmp_path: Path, bad_collection: Path) -> None:
+    db = tmp_path / "a.db"
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", str(bad_collection), "--db", str(db), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "4 quarantined" in result.output
+    listing = runner.invoke(app, ["quarantine", "--db", str(db)])
+    assert listing.exit_code == 0
+    for needle in ("truncated.html", "binary file", "broken quoting", "corrupt archive member"):
+        assert needle in listing.output
+    shown = runner.invoke(app, ["quarantine", "--db", str(db), "--show", "1"])
+    assert shown.exit_code == 0 and shown.stdout_bytes
+
+
+def test_retry_after_a_parser_fix_takes_inputs_out_of_quarantine(
+    tmp_path: Path, pages: list[tuple[str, bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, data in pages[:5]:
+        (folder / Path(name).name).write_bytes(data)
+    victim = Path(pages[2][0]).stem
+    real = collect.site.read_site_page
+
+    def buggy(data: bytes, path: str):  # a parser bug that hits one page
+        if victim in path:
+            raise RuntimeError("parser bug")
+        return real(data, path)
+
+    monkeypatch.setattr(collect.site, "read_site_page", buggy)
+    db = tmp_path / "a.db"
+    with Archive.open(db) as archive:
+        report = ingest(archive, [folder], jobs=1)
+        assert (report.new, report.quarantined) == (4, 1)
+        assert "parser failed: RuntimeError: parser bug" in archive.quarantined()[0].error
+        still = retry_quarantine(archive)  # not fixed yet: stays, one more attempt
+        assert still.quarantined == 1 and archive.quarantined()[0].attempts == 2
+        monkeypatch.setattr(collect.site, "read_site_page", real)  # the fix
+        fixed = retry_quarantine(archive)
+        assert (fixed.new, fixed.quarantined) == (1, 0)
+        assert archive.quarantined() == []
+        assert archive.cable(victim) is not None
+        assert archive.stats().cables == 5
+        assert archive.check() == []
+
+
+def _count(db: Path) -> int:
+    try:
+        conn = sqlite3.connect(db, timeout=5)
+        try:
+            return conn.execute("SELECT count(*) FROM cables").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def _ingest_process(source: Path, db: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*CABLEGATE, "ingest", str(source), "--db", str(db), "-q", "-j", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _kill_when(proc: subprocess.Popen[bytes], db: Path, cables: int) -> None:
+    deadline = time.monotonic() + 120
+    while _count(db) < cables:
+        assert proc.poll() is None, "ingest finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def test_kill_9_and_rerun_ends_as_one_uninterrupted_run(tmp_path: Path) -> None:
+    source = CORPUS / "cablegate-versions.tar.xz"
+    clean = tmp_path / "clean.db"
+    proc = _ingest_process(source, clean)
+    assert proc.wait() == 0, proc.stderr.read() if proc.stderr else ""
+    total = _count(clean)
+    assert total > 2_000
+
+    killed = tmp_path / "killed.db"
+    _kill_when(_ingest_process(source, killed), killed, 400)
+    first = _count(killed)
+    assert 0 < first < total
+    _kill_when(_ingest_process(source, killed), killed, first + 600)
+    assert _count(killed) < total
+    proc = _ingest_process(source, killed)
+    assert proc.wait() == 0
+    assert dump_archive(killed) == dump_archive(clean)
+    with Archive.open(killed, create=False) as archive:
+        assert archive.check() == []
+
+
+def test_a_reader_during_ingest_sees_only_whole_states(tmp_path: Path) -> None:
+    db = tmp_path / "live.db"
+    with Archive.open(db):
+        pass  # schema in place before the reader starts
+    proc = _ingest_process(CORPUS / "cablegate-site.tar.xz", db)
+    seen: set[int] = set()
+    conn = sqlite3.connect(db, isolation_level=None, timeout=30)
+    try:
+        while proc.poll() is None or not seen:
+            conn.execute("BEGIN")
+            cables, versions_sum = conn.execute(
+                "SELECT count(*), coalesce(sum(versions), 0) FROM cables"
+            ).fetchone()
+            versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+            indexed = conn.execute("SELECT count(*) FROM cables_fts_docsize").fetchone()[0]
+            counted = conn.execute(
+                "SELECT coalesce(sum(count), 0) FROM browse WHERE kind = 'classification'"
+            ).fetchone()[0]
+            inputs = conn.execute("SELECT count(*) FROM inputs").fetchone()[0]
+            conn.execute("COMMIT")
+            assert versions == versions_sum
+            assert indexed == cables == counted
+            assert inputs >= versions
+            seen.add(cables)
+            time.sleep(0.02)
+    finally:
+        conn.close()
+    assert proc.wait() == 0
+    assert len(seen) >= 3 and max(seen) == 6_711
+
+
+def test_cli_ingest_show_history_stats_check(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    runner = CliRunner()
+    source = str(CORPUS / "cables-sample.csv")
+    result = runner.invoke(app, ["ingest", source, "--db", db, "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert "read 75 inputs = 71 new cables + 2 new versions + 2 unchanged" in " ".join(
+        result.output.split()
+    )
+    shown = runner.invoke(app, ["show", "08STATE 37957", "--db", db])
+    assert shown.exit_code in (0, 1)
+    some_id = Archive.open(db).ids()[0]
+    shown = runner.invoke(app, ["show", some_id, "--db", db])
+    assert shown.exit_code == 0 and f'"canonical_id": "{some_id}"' in shown.output
+    assert runner.invoke(app, ["show", "99NOWHERE1", "--db", db]).exit_code == 1
+    history = runner.invoke(app, ["history", "85CAIRO6360", "--db", db])
+    assert history.exit_code == 0 and "(current)" in history.output
+    stats = runner.invoke(app, ["stats", "--db", db])
+    assert '"cables": 71' in stats.output
+    assert runner.invoke(app, ["check", "--db", db]).exit_code == 0
+    missing = runner.invoke(app, ["ingest", str(tmp_path / "nope"), "--db", db])
+    assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_read_errors_keep_raw_bytes_when_pickled() -> None:
+    import pickle
+
+    error = ReadError("x.html", "truncated", b"<html>")
+    again = pickle.loads(pickle.dumps(error))
+    assert (again.path, again.reason, again.raw) == ("x.html", "truncated", b"<html>")
