@@ -149,6 +149,7 @@ def ingest(
     report = Report()
     started = time.perf_counter()
     total = input_size(paths)
+    _tick(progress, report, started, 0, total)
     meter = Meter()
     writer = archive.writer(utc_now())
     pool = _pool(jobs) if jobs > 1 else None
