@@ -298,6 +298,23 @@ def check(db: DbOption = None) -> None:
 
 
 @app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    base_url: Annotated[str, typer.Option(help="Public URL of the site, for share links.")] = "",
+) -> None:
+    """Serve the Cable Viewer website from the archive."""
+    import uvicorn
+
+    from cablegate.site.app import create_app
+
+    _open(db).close()
+    err.print(f"serving {db or 'the archive'} on http://{host}:{port}/", highlight=False)
+    uvicorn.run(create_app(db, base_url or f"http://{host}:{port}"), host=host, port=port)
+
+
+@app.command()
 def synth(
     out: Annotated[Path, typer.Argument(help="Folder to write the synthetic collection to.")],
     count: Annotated[int, typer.Option(help="How many cables (251287: the full release).")] = 1000,

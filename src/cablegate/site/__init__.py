@@ -1,0 +1,1 @@
+"""The Cable Viewer website: views, cable text markup, templates, the ASGI app."""

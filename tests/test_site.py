@@ -1,0 +1,115 @@
+"""The served Cable Viewer: cable pages from the real corpus, checked against the archive."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cablegate.archive import Archive
+from cablegate.ingest import ingest
+from cablegate.site.app import create_app
+from cablegate.site.urls import CLASSIFICATION_NUMBERS, cable_url
+from tests.conftest import CORPUS, requires_corpus
+
+pytestmark = [requires_corpus, pytest.mark.xdist_group("site")]
+
+
+@pytest.fixture(scope="module")
+def site_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("site") / "site.db"
+    with Archive.open(db) as archive:
+        ingest(archive, [CORPUS / "cablegate-site.tar.xz"], jobs=2)
+    return db
+
+
+@pytest.fixture(scope="module")
+def client(site_db: Path) -> TestClient:
+    return TestClient(create_app(str(site_db)), follow_redirects=False)
+
+
+def test_cable_pages_show_the_archive_record(site_db: Path, client: TestClient) -> None:
+    with Archive.open(site_db, create=False) as archive:
+        ids = archive.ids()
+        total = len(ids)
+        for cable_id in ids[::60]:
+            cable = archive.cable(cable_id)
+            assert cable is not None
+            response = client.get(cable_url(cable_id, cable.created))
+            assert response.status_code == 200, cable_id
+            html = response.text
+            assert f"<h1>Viewing cable {cable_id}" in html
+            assert f"/ {total:,}</a>" in html
+            if cable.created:
+                assert cable.created.strftime("%Y-%m-%d %H:%M") in html
+            if cable.released:
+                assert f"/reldate/{cable.released:%Y-%m-%d}_0.html" in html
+            if cable.classification in CLASSIFICATION_NUMBERS:
+                number = CLASSIFICATION_NUMBERS[cable.classification]
+                assert f'<a href="/classification/{number}_0.html">' in html
+            tags_line = re.search(r"^\s*TAGS:?\s*(.*)$", cable.body, re.M)
+            for tag in cable.tags:
+                if tags_line and re.search(rf"\b{re.escape(tag)}\b", tags_line.group(1)):
+                    assert f"<a href='/tag/{tag}_0.html'>{tag}</a>" in html, (cable_id, tag)
+            numbers = [p.number for p in cable.paragraphs if p.number]
+            if numbers:
+                assert f"id='par{numbers[0]}'" in html
+            for article in cable.articles:
+                assert article.url.replace("&", "&amp;") in html
+
+
+def test_reference_links_and_cited_by(site_db: Path, client: TestClient) -> None:
+    with Archive.open(site_db, create=False) as archive:
+        conn = archive.conn
+        source, target = conn.execute(
+            "SELECT c.canonical_id, r.target FROM refs r JOIN cables c ON c.id = r.cable_id "
+            "JOIN cables t ON t.canonical_id = r.target "
+            "WHERE r.kind = 'cable' AND r.target != c.canonical_id LIMIT 1"
+        ).fetchone()
+        src, dst = archive.cable(source), archive.cable(target)
+    assert src is not None and dst is not None
+    page = client.get(cable_url(source, src.created)).text
+    assert f'href="{cable_url(target, dst.created)}"' in page
+    cited = client.get(cable_url(target, dst.created)).text
+    assert "<h2>Cited by</h2>" in cited and f'href="{cable_url(source, src.created)}"' in cited
+
+
+def test_old_and_wrong_urls(site_db: Path, client: TestClient) -> None:
+    with Archive.open(site_db, create=False) as archive:
+        cable_id = archive.ids()[0]
+        cable = archive.cable(cable_id)
+    assert cable is not None
+    moved = client.get(f"/cable/1999/01/{cable_id}.html")
+    assert moved.status_code == 301
+    assert moved.headers["location"] == cable_url(cable_id, cable.created)
+    assert client.get("/cable/2010/01/10NOWHERE999.html").status_code == 404
+    assert client.get("/static/cables.css").status_code == 200
+
+
+def test_cable_text_cannot_inject_markup(tmp_path: Path) -> None:
+    evil = (
+        "10EVILPOST1\n"
+        'SUBJECT <script>alert("s")</script> & "quotes"\n'
+        "Mon Jan 04 10:00:00 +0000 2010\n"
+        "SECRET\n"
+        "Embassy <b>Evil</b>\n"
+        "R 041000Z JAN 10\nFM AMEMBASSY EVIL\nTO SECSTATE WASHDC 0001\n"
+        "S E C R E T EVIL 000001\n\nTAGS: PREL, <img src=x onerror=alert(1)>\n"
+        "SUBJECT: <script>alert('subject')</script>\n\n"
+        "1. (S) </pre><script>alert('body')</script> 'single' \"double\" <a href=x>x</a>\n"
+    )
+    source = tmp_path / "evil.txt"
+    source.write_text(evil)
+    db = tmp_path / "evil.db"
+    with Archive.open(db) as archive:
+        report = ingest(archive, [source], jobs=1)
+        assert report.new == 1, report.problems
+        cable = archive.cable("10EVILPOST1")
+    assert cable is not None
+    html = TestClient(create_app(str(db))).get(cable_url("10EVILPOST1", cable.created)).text
+    assert "<script>" not in html and "<img" not in html and "<b>Evil" not in html
+    assert "&lt;script&gt;alert(&#39;body&#39;)&lt;/script&gt;" in html
+    assert html.count("</pre>") == 2
+    assert "&lt;a href=x&gt;" in html
