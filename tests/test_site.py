@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from cablegate.archive import Archive
 from cablegate.ingest import ingest
+from cablegate.site import views
 from cablegate.site.app import create_app
 from cablegate.site.urls import CLASSIFICATION_NUMBERS, cable_url
 from tests.conftest import CORPUS, requires_corpus
@@ -21,7 +22,11 @@ pytestmark = [requires_corpus, pytest.mark.xdist_group("site")]
 def site_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("site") / "site.db"
     with Archive.open(db) as archive:
-        ingest(archive, [CORPUS / "cablegate-site.tar.xz"], jobs=2)
+        ingest(
+            archive,
+            [CORPUS / "cablegate-site.tar.xz", CORPUS / "cablegate-versions.tar.xz"],
+            jobs=2,
+        )
     return db
 
 
@@ -113,3 +118,88 @@ def test_cable_text_cannot_inject_markup(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(&#39;body&#39;)&lt;/script&gt;" in html
     assert html.count("</pre>") == 2
     assert "&lt;a href=x&gt;" in html
+
+
+_ROW = re.compile(
+    r'<tr>\n<td><a href="/cable/[^"]+">([^<]+)</a></td>\n<td>[^<]*</td>\n'
+    r'<td>(?:<a href="/date/[^"]+">([^<]+)</a>)?</td>\n'
+    r'<td>(?:<a href="/reldate/[^"]+">([^<]+)</a>)?</td>'
+)
+
+
+def _listing(html: str) -> list[tuple[str, str, str]]:
+    return [m.groups() for m in _ROW.finditer(html)]
+
+
+def test_browse_pages_list_every_cable_in_the_original_order(
+    site_db: Path, client: TestClient
+) -> None:
+    with Archive.open(site_db, create=False) as archive:
+        pane = views.pane(archive)
+        conn = archive.conn
+        state = pane.origin_numbers["Secretary of State"]
+        cases = {
+            "/reldate/2010-11-28": "substr(released, 1, 10) = '2010-11-28'",
+            "/date/2010-02": "substr(created, 1, 7) = '2010-02'",
+            "/tag/PTER": "id IN (SELECT cable_id FROM tags WHERE tag = 'PTER')",
+            "/classification/3": "classification = 'SECRET'",
+            f"/origin/{state}": "origin = 'Secretary of State'",
+        }
+        for prefix, where in cases.items():
+            want = [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT canonical_id FROM cables WHERE {where} "
+                    "ORDER BY released DESC, created, canonical_id"
+                )
+            ]
+            assert want, prefix
+            got: list[str] = []
+            pages = -(-len(want) // views.PAGE_SIZE)
+            for page in range(pages):
+                response = client.get(f"{prefix}_{page}.html")
+                assert response.status_code == 200, (prefix, page)
+                rows = _listing(response.text)
+                assert len(rows) == min(views.PAGE_SIZE, len(want) - page * views.PAGE_SIZE)
+                keys = [(r[2] or "", r[1] or "") for r in rows]
+                assert [k[0] for k in keys] == sorted((k[0] for k in keys), reverse=True)
+                got.extend(r[0] for r in rows)
+            assert got == want, prefix
+            assert client.get(f"{prefix}_{pages}.html").status_code == 404
+        assert pane.released == pane.total == len(archive.ids())
+        # The original numbered origins in reverse alphabetical order (USUN New York = 1).
+        assert pane.origin_numbers["USUN New York"] == 1
+
+
+def test_home_faq_about_and_articles_pages(site_db: Path, client: TestClient) -> None:
+    for url in ("/", "/index.html", "/faq.html", "/about.html"):
+        response = client.get(url)
+        assert response.status_code == 200 and "Currently released so far" in response.text
+    assert "Latest release: 2011/04/11" in client.get("/").text
+    with Archive.open(site_db, create=False) as archive:
+        urls_ = {r[0] for r in archive.conn.execute("SELECT url FROM articles")}
+    assert len(urls_) > 100
+    page = client.get("/articles.html").text
+    for url in list(urls_)[:200]:
+        assert f'href="{url.replace("&", "&amp;")}"' in page
+
+
+def test_versions_are_listed_and_viewable_with_a_diff(site_db: Path, client: TestClient) -> None:
+    with Archive.open(site_db, create=False) as archive:
+        history = archive.history("04RANGOON1100")
+        cable = archive.cable("04RANGOON1100")
+    assert cable is not None and len(history) == 2
+    url = cable_url("04RANGOON1100", cable.created)
+    html = client.get(url).text
+    assert "<h2>Versions</h2>" in html
+    earlier = history[0]
+    version_url = url.removesuffix(".html") + f"/version-{earlier.number}.html"
+    assert f'href="{version_url}"' in html
+    old = client.get(version_url)
+    assert old.status_code == 200
+    assert "This is an earlier version" in old.text and '<pre class="diff">' in old.text
+    assert "<del>-Friday, 27 August 2004, 08:08</del>" in old.text
+    current = url.removesuffix(".html") + f"/version-{history[-1].number}.html"
+    moved = client.get(current)
+    assert moved.status_code == 301 and moved.headers["location"] == url
+    assert client.get(url.removesuffix(".html") + "/version-99.html").status_code == 404

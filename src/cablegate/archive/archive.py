@@ -111,6 +111,7 @@ class Archive:
                 )
             if row and int(row[0]) == SCHEMA_VERSION:
                 return
+        old = int(row[0]) if exists and row else None
         self.conn.executescript(
             "BEGIN IMMEDIATE;"
             + TABLES
@@ -118,6 +119,25 @@ class Archive:
             + f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}');"
             + "COMMIT;"
         )
+        if old == 1:
+            self._backfill_articles()
+
+    def _backfill_articles(self) -> None:
+        """Schema 1 -> 2: the articles table, filled from each cable's current record."""
+        with self.transaction() as conn:
+            rows = conn.execute(
+                "SELECT c.id, v.data FROM cables c JOIN versions v "
+                "ON v.cable_id = c.id AND v.number = c.current"
+            ).fetchall()
+            for cable_id, data in rows:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO articles (cable_id, position, url, title) "
+                    "VALUES (?, ?, ?, ?)",
+                    [
+                        (cable_id, i, a.url, a.title)
+                        for i, a in enumerate(decode_cable(data).articles)
+                    ],
+                )
 
     # -- transactions ----------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ class Prepared(msgspec.Struct, frozen=True, array_like=True):
     refs: list[tuple[str, str, str, str | None]]
     """(kind, target, text, label) per reference; target is a canonical ID for cables."""
     data: bytes
+    articles: list[tuple[str, str | None]] = []
+    """(URL, title) of press articles citing the cable."""
 
 
 def stamp(value: dt.datetime | None) -> str | None:
@@ -74,6 +76,7 @@ def prepare(cable: Cable) -> Prepared:
         tags=list(dict.fromkeys(cable.tags)),
         refs=[(r.kind, r.value, r.text, r.label) for r in cable.references],
         data=encode_cable(cable),
+        articles=[(a.url, a.title) for a in cable.articles],
     )
 
 

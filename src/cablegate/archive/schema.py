@@ -6,6 +6,7 @@
 - ``inputs``: every input document ever ingested (provenance: path, format, SHA-256, time) and
   the version it gave; an input whose bytes are known is a no-op;
 - ``quarantine``: inputs that could not be read, with their raw bytes and the error;
+- ``articles``: press articles that cite the current version (links found in site pages);
 - ``refs`` and ``tags``: the current version's references (the citation graph, targets may be
   cables not in the archive) and TAGS;
 - ``browse``: counts per release day, creation month, origin, tag and classification, kept in
@@ -15,7 +16,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -90,6 +91,14 @@ CREATE TABLE IF NOT EXISTS tags (
     PRIMARY KEY (cable_id, position)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tags_tag ON tags (tag, cable_id);
+CREATE TABLE IF NOT EXISTS articles (
+    cable_id INTEGER NOT NULL REFERENCES cables (id),
+    position INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    title TEXT,
+    PRIMARY KEY (cable_id, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
 CREATE TABLE IF NOT EXISTS browse (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,

@@ -204,6 +204,7 @@ class Writer:
         )
         self.conn.execute("DELETE FROM refs WHERE cable_id = ?", (cable_id,))
         self.conn.execute("DELETE FROM tags WHERE cable_id = ?", (cable_id,))
+        self.conn.execute("DELETE FROM articles WHERE cable_id = ?", (cable_id,))
         self._links(cable_id, item)
         self._count(item, +1)
 
@@ -217,6 +218,11 @@ class Writer:
             "INSERT INTO tags (cable_id, position, tag) VALUES (?, ?, ?)",
             [(cable_id, i, tag) for i, tag in enumerate(item.tags)],
         )
+        if item.articles:
+            self.conn.executemany(
+                "INSERT INTO articles (cable_id, position, url, title) VALUES (?, ?, ?, ?)",
+                [(cable_id, i, url, title) for i, (url, title) in enumerate(item.articles)],
+            )
 
     def _count(self, item: Prepared, delta: int) -> None:
         keys = browse_keys(item.released, item.created, item.origin, item.classification, item.tags)
