@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Set up cablegate and run it, on a machine with nothing but Python 3.11+.
 
-    python3 dev.py up [PATH ...]   install, then ingest the collection (default: ../shared/corpus
-                                   when it is there, else a demo set made here) into the archive
-                                   (cablegate.db, or $CABLEGATE_DB) and summarise it
+    python3 dev.py up [PATH ...]   install, ingest the collection (default: ../shared/corpus when
+                                   it is there, else a demo set made here) into the archive
+                                   (cablegate.db, or $CABLEGATE_DB), then serve the site on
+                                   http://127.0.0.1:8000/ ($CABLEGATE_PORT) until Ctrl-C
     python3 dev.py test [ARGS ...] install, then run the test suite (ARGS go to pytest)
 
 Installing makes ``.venv`` and fills it from the lock file (``uv.lock``) with uv.
@@ -63,6 +64,8 @@ def main(argv: list[str]) -> None:
     if result.returncode not in (0, 1):  # 1: some inputs missing or all quarantined, said above
         sys.exit(result.returncode)
     run(BIN / "cablegate", "stats")
+    port = os.environ.get("CABLEGATE_PORT", "8000")
+    run(BIN / "cablegate", "serve", "--port", port)
 
 
 if __name__ == "__main__":
