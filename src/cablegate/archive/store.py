@@ -32,6 +32,18 @@ class Source:
     row: int | None = None
 
 
+def _columns(item: Prepared) -> tuple[str | None, ...]:
+    """The ``cables`` columns that come from the current version, in schema order."""
+    return (
+        item.reference_id,
+        item.created,
+        item.released,
+        item.classification,
+        item.origin,
+        item.subject,
+    )
+
+
 def quarantine_key(raw: bytes | None, error: str) -> str:
     """Identity of a quarantined input: its bytes, or its error when no bytes could be read."""
     return hashlib.sha256(raw if raw is not None else error.encode()).hexdigest()
@@ -128,18 +140,10 @@ class Writer:
 
     def _new_cable(self, item: Prepared) -> int:
         cursor = self.conn.execute(
-            "INSERT INTO cables (canonical_id, reference_id, current, versions, created, "
+            "INSERT INTO cables (canonical_id, current, versions, reference_id, created, "
             "released, classification, origin, subject) "
-            "VALUES (?, ?, 1, 1, ?, ?, ?, ?, ?)",
-            (
-                item.canonical_id,
-                item.reference_id,
-                item.created,
-                item.released,
-                item.classification,
-                item.origin,
-                item.subject,
-            ),
+            "VALUES (?, 1, 1, ?, ?, ?, ?, ?, ?)",
+            (item.canonical_id, *_columns(item)),
         )
         cable_id = cursor.lastrowid
         assert cable_id is not None
@@ -191,16 +195,7 @@ class Writer:
         self.conn.execute(
             "UPDATE cables SET current = ?, reference_id = ?, created = ?, released = ?, "
             "classification = ?, origin = ?, subject = ? WHERE id = ?",
-            (
-                number,
-                item.reference_id,
-                item.created,
-                item.released,
-                item.classification,
-                item.origin,
-                item.subject,
-                cable_id,
-            ),
+            (number, *_columns(item), cable_id),
         )
         self.conn.execute("DELETE FROM refs WHERE cable_id = ?", (cable_id,))
         self.conn.execute("DELETE FROM tags WHERE cable_id = ?", (cable_id,))

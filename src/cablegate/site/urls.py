@@ -30,6 +30,11 @@ def month_url(month: str, page: int = 0) -> str:
     return f"/date/{month}_{page}.html"
 
 
+def origin_url(number: int | str | None, page: int = 0) -> str | None:
+    """Origins are numbered in the pane (see :func:`cablegate.site.views.pane`)."""
+    return f"/origin/{number}_{page}.html" if number else None
+
+
 def classification_url(name: str, page: int = 0) -> str | None:
     number = CLASSIFICATION_NUMBERS.get(name)
     return f"/classification/{number}_{page}.html" if number else None

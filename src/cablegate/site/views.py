@@ -46,7 +46,7 @@ def pane(archive: Archive) -> Pane:
         numbers = {name: n for n, name in enumerate(ranked, 1)}
         origins: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for name in sorted(numbers):
-            origins[name[:1].upper()].append((name, f"/origin/{numbers[name]}_0.html"))
+            origins[name[:1].upper()].append((name, urls.origin_url(numbers[name]) or ""))
         tags: dict[str, list[str]] = defaultdict(list)
         for tag, _ in archive.browse("tag"):
             tags[tag[:1].upper()].append(tag)
@@ -130,7 +130,7 @@ def cable_page(
         header=markup.render(cable.header, []),
         body=body,
         classification_url=urls.classification_url(cable.classification or ""),
-        origin_url=f"/origin/{origin_number}_0.html" if origin_number else None,
+        origin_url=urls.origin_url(origin_number),
         cited_by=[(cid, urls.cable_url(cid, when)) for cid, when in citing],
         references=refs,
         versions=[(v, version_url(canonical_id, current.created, v.number)) for v in history]
@@ -248,7 +248,7 @@ def _row(r: tuple, pane: Pane) -> Row:
         origin=origin,
         url=urls.cable_url(cid, created),
         classification_url=urls.classification_url(classification or ""),
-        origin_url=f"/origin/{number}_0.html" if number else None,
+        origin_url=urls.origin_url(number),
     )
 
 
