@@ -30,6 +30,12 @@ requires_corpus = pytest.mark.skipif(
 )
 
 
+requires_seeds = pytest.mark.skipif(
+    not (SEEDS / "000_6b405a9335b029f2.txt").exists() and not os.environ.get("CI"),
+    reason="the seeds (../shared/seeds) are not here",
+)
+
+
 def iter_tar_html(name: str) -> Iterator[tuple[str, bytes]]:
     """(member name, bytes) of every .html member of a corpus archive, streamed."""
     with tarfile.open(CORPUS / name, "r|*") as tar:

@@ -8,8 +8,12 @@ from pathlib import Path
 from cablegate.model import Article, Recipient, Reference
 from cablegate.readers import read_paths
 from cablegate.readers.text_export import read_text_export, write_text_export
+from tests.conftest import requires_corpus, requires_seeds
 
 UTC = dt.UTC
+
+
+pytestmark = requires_seeds
 
 
 def _one(path: Path):
@@ -143,6 +147,7 @@ def test_seed_page_text_08STATE37957(seed_page_text: Path) -> None:
     assert c.provenance.format == "site-text"
 
 
+@requires_corpus
 def test_seed_page_text_matches_the_real_page(seed_page_text: Path, site_pages) -> None:
     """The page as a reader sees it and the page's HTML give the same record."""
     from cablegate.readers import read_site_page
