@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from cablegate.archive import Archive
 from cablegate.ingest import ingest
 from cablegate.site import views
 from cablegate.site.app import create_app
+from cablegate.site.tags import explain
 from cablegate.site.urls import CLASSIFICATION_NUMBERS, cable_url
 from tests.conftest import CORPUS, requires_corpus
 
@@ -57,7 +59,10 @@ def test_cable_pages_show_the_archive_record(site_db: Path, client: TestClient) 
             tags_line = re.search(r"^\s*TAGS:?\s*(.*)$", cable.body, re.M)
             for tag in cable.tags:
                 if tags_line and re.search(rf"\b{re.escape(tag)}\b", tags_line.group(1)):
-                    assert f"<a href='/tag/{tag}_0.html'>{tag}</a>" in html, (cable_id, tag)
+                    info = explain(tag)
+                    title = f" title='{escape(info.meaning)}'" if info else ""
+                    link = f"<a href='/tag/{tag}_0.html'{title}>{tag}</a>"
+                    assert link in html, (cable_id, tag)
             numbers = [p.number for p in cable.paragraphs if p.number]
             if numbers:
                 assert f"id='par{numbers[0]}'" in html

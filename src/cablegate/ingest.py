@@ -8,7 +8,6 @@ whose bytes are already stored are no-ops, the rest is written as if for the fir
 from __future__ import annotations
 
 import ctypes
-import datetime as dt
 import hashlib
 import os
 import signal
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
-from cablegate.archive import Archive, Outcome, Source
+from cablegate.archive import Archive, Outcome, Source, utc_now
 from cablegate.archive.records import Prepared, prepare
 from cablegate.archive.store import Writer
 from cablegate.errors import ReadError
@@ -98,10 +97,6 @@ def parse_batch(docs: list[Document]) -> list[Parsed]:
         item = parse_document(doc)
         results.append(prepare(item) if isinstance(item, Cable) else item)
     return results
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
 
 
 @dataclass

@@ -3,17 +3,19 @@ full-text index and browse counts, in one database (SQLite by default)."""
 
 from cablegate.archive.archive import (
     Archive,
+    ArchiveState,
     Citation,
     QuarantineEntry,
     Stats,
     VersionInfo,
 )
 from cablegate.archive.history import Change, compare, unified_diff
-from cablegate.archive.store import Outcome, Source
+from cablegate.archive.store import Outcome, Source, utc_now
 from cablegate.archive.url import DatabaseURL, parse_url
 
 __all__ = [
     "Archive",
+    "ArchiveState",
     "Change",
     "Citation",
     "DatabaseURL",
@@ -25,4 +27,5 @@ __all__ = [
     "compare",
     "parse_url",
     "unified_diff",
+    "utc_now",
 ]

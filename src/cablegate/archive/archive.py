@@ -62,6 +62,14 @@ class Stats(msgspec.Struct, frozen=True):
     """Distinct cable IDs that are cited but not in the archive."""
 
 
+class ArchiveState(msgspec.Struct, frozen=True):
+    generation: int
+    """Counts the changes to cables ever made (0: none, or an archive from before it was
+    counted)."""
+    modified: str | None
+    """When the last change was made (ISO 8601, UTC)."""
+
+
 class Archive:
     """An open archive (SQLite). Use as a context manager, or call :meth:`close`."""
 
@@ -181,6 +189,15 @@ class Archive:
             (row[0], version or row[1]),
         ).fetchone()
         return decode_cable(data[0]) if data else None
+
+    def state(self) -> ArchiveState:
+        """How often and when the archive last changed (pages built from it change with it)."""
+        meta = dict(
+            self.conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('generation', 'modified')"
+            ).fetchall()
+        )
+        return ArchiveState(int(meta.get("generation", 0)), meta.get("modified"))
 
     def ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT canonical_id FROM cables ORDER BY 1")]

@@ -7,12 +7,18 @@ row) happen in that one transaction, so a reader or a crash never sees half of t
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 
 from cablegate.archive.records import Prepared, browse_keys, decode_cable, version_order
+
+
+def utc_now() -> str:
+    """Now, as the archive writes times: ISO 8601 in UTC, to the second."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
 
 
 class Outcome(StrEnum):
@@ -87,6 +93,7 @@ class Writer:
             "SELECT id, current, versions FROM cables WHERE canonical_id = ?",
             (item.canonical_id,),
         ).fetchone()
+        self._touch()
         if cable is None:
             cable_id = self._new_cable(item)
             self._input(source, cable_id, 1)
@@ -129,6 +136,15 @@ class Writer:
         return Outcome.QUARANTINED
 
     # -- internals -------------------------------------------------------------------------
+
+    def _touch(self) -> None:
+        """Mark the archive changed: ``generation`` counts changes, ``modified`` is when."""
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('generation', 1), ('modified', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = CASE key "
+            "WHEN 'generation' THEN value + 1 ELSE excluded.value END",
+            (utc_now(),),
+        )
 
     def _input(self, source: Source, cable_id: int, version: int, ignore: bool = False) -> None:
         verb = "INSERT OR IGNORE" if ignore else "INSERT"

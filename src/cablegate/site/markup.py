@@ -34,8 +34,14 @@ def paragraph_spans(body: str) -> list[Span]:
     return spans
 
 
-def tag_spans(body: str, tags: Iterable[str], url: Callable[[str], str]) -> list[Span]:
-    """Links on the codes of the TAGS line (only codes the parser read as tags)."""
+def tag_spans(
+    body: str,
+    tags: Iterable[str],
+    url: Callable[[str], str],
+    explain: Callable[[str], str | None] = lambda tag: None,
+) -> list[Span]:
+    """Links on the codes of the TAGS line (only codes the parser read as tags), titled with
+    what the code means when ``explain`` knows."""
     known = set(tags)
     m = _TAGS_LINE.search(body)
     if not m:
@@ -44,11 +50,16 @@ def tag_spans(body: str, tags: Iterable[str], url: Callable[[str], str]) -> list
         (
             m.start(1) + t.start(),
             m.start(1) + t.end(),
-            f"<a href='{url(t.group())}'>{t.group()}</a>",
+            _tag_link(url(t.group()), t.group(), explain(t.group())),
         )
         for t in _TAG.finditer(m.group(1))
         if t.group() in known
     ]
+
+
+def _tag_link(href: str, tag: str, meaning: str | None) -> str:
+    title = f" title='{escape(meaning)}'" if meaning else ""
+    return f"<a href='{escape(href)}'{title}>{escape(tag)}</a>"
 
 
 def reference_spans(body: str, refs: Iterable[tuple[str, str]]) -> list[Span]:

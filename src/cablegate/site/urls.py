@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 from cablegate.model import CLASSIFICATIONS
 
@@ -18,8 +19,23 @@ def cable_url(canonical_id: str, created: dt.datetime | str | None) -> str:
     return f"/cable/{year}/{month}/{canonical_id}.html"
 
 
+def version_url(cable_url: str, number: int) -> str:
+    """An earlier version of a cable, beside the cable's own page."""
+    return cable_url.removesuffix(".html") + f"/version-{number}.html"
+
+
 def tag_url(tag: str, page: int = 0) -> str:
-    return f"/tag/{tag}_{page}.html"
+    return f"/tag/{quote(tag, safe='')}_{page}.html"
+
+
+def year_url(year: str) -> str:
+    """The months of a creation year (the second level of "Browse by creation date")."""
+    return f"/date/{year}.html"
+
+
+def letter_url(kind: str, letter: str) -> str:
+    """The origins or tags under one letter of the A-Z index."""
+    return f"/{kind}/{quote(letter, safe='')}.html"
 
 
 def reldate_url(day: str, page: int = 0) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -13,11 +13,12 @@ from markupsafe import Markup
 from cablegate.archive import Archive, VersionInfo, unified_diff
 from cablegate.model import Cable
 from cablegate.site import markup, urls
+from cablegate.site import tags as tag_table
 
 
 @dataclass
 class Pane:
-    """The side pane of every page."""
+    """The side pane of every page, and the indexes behind its menus."""
 
     released: int
     total: int
@@ -26,35 +27,98 @@ class Pane:
     years: dict[str, list[str]]
     """``2008`` -> its creation months (``2008-04`` ...)."""
     origins: dict[str, list[tuple[str, str]]]
-    """First letter -> (origin, URL)."""
+    """Letter -> (origin, URL), by place name (``Embassy Athens`` is under A)."""
     tags: dict[str, list[str]]
     classifications: list[tuple[str, str]]
     origin_numbers: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Browse kind -> key -> cables."""
+
+
+_PLACE_PREFIX = re.compile(r"^(?:Embassy|Consulate)\s+", re.I)
+
+
+def origin_letter(origin: str) -> str:
+    """The letter the original site filed an origin under: its place, so ``Embassy Athens``
+    and ``Consulate Amsterdam`` are under A, ``Mission USNATO`` under M."""
+    return (_PLACE_PREFIX.sub("", origin)[:1] or "?").upper()
+
+
+def origin_sort_key(origin: str) -> tuple[str, str]:
+    return (_PLACE_PREFIX.sub("", origin).casefold(), origin)
 
 
 def pane(archive: Archive) -> Pane:
     with archive.snapshot() as conn:
         total, released = conn.execute("SELECT count(*), count(released) FROM cables").fetchone()
-        reldates: dict[str, list[str]] = defaultdict(list)
-        for day, _ in archive.browse("reldate"):
-            reldates[day[:7].replace("-", "/")].append(day)
-        years: dict[str, list[str]] = defaultdict(list)
-        for month, _ in archive.browse("month"):
-            years[month[:4]].append(month)
-        # Like the original: origins numbered in reverse alphabetical order.
-        ranked = sorted((name for name, _ in archive.browse("origin")), reverse=True)
-        numbers = {name: n for n, name in enumerate(ranked, 1)}
-        origins: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for name in sorted(numbers):
-            origins[name[:1].upper()].append((name, urls.origin_url(numbers[name]) or ""))
-        tags: dict[str, list[str]] = defaultdict(list)
-        for tag, _ in archive.browse("tag"):
-            tags[tag[:1].upper()].append(tag)
-        classes = [
-            (name, urls.classification_url(name) or "#")
-            for name, _ in archive.browse("classification")
+        counts = {
+            kind: dict(archive.browse(kind))
+            for kind in ("reldate", "month", "origin", "tag", "classification")
+        }
+    reldates: dict[str, list[str]] = defaultdict(list)
+    for day in counts["reldate"]:
+        reldates[day[:7].replace("-", "/")].append(day)
+    years: dict[str, list[str]] = defaultdict(list)
+    for month in counts["month"]:
+        years[month[:4]].append(month)
+    # Like the original: origins numbered in reverse alphabetical order.
+    ranked = sorted(counts["origin"], reverse=True)
+    numbers = {name: n for n, name in enumerate(ranked, 1)}
+    origins: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for name in sorted(numbers, key=origin_sort_key):
+        origins[origin_letter(name)].append((name, urls.origin_url(numbers[name]) or ""))
+    tags: dict[str, list[str]] = defaultdict(list)
+    for tag in counts["tag"]:
+        tags[tag[:1].upper()].append(tag)
+    classes = [(name, urls.classification_url(name) or "#") for name in counts["classification"]]
+    return Pane(
+        released,
+        total,
+        reldates,
+        years,
+        dict(sorted(origins.items())),
+        dict(sorted(tags.items())),
+        classes,
+        numbers,
+        counts,
+    )
+
+
+@dataclass
+class IndexPage:
+    """A menu's second level: the months of a year, the origins or tags under a letter."""
+
+    title: str
+    kind: str
+    """``date``, ``origin`` or ``tag``."""
+    key: str
+    entries: list[tuple[str, str, int, str | None]]
+    """(label, URL, cables, explanation)."""
+
+    @property
+    def url(self) -> str:
+        if self.kind == "date":
+            return urls.year_url(self.key)
+        return urls.letter_url(self.kind, self.key)
+
+
+def index_page(pane: Pane, kind: str, key: str) -> IndexPage | None:
+    if kind == "date" and key in pane.years:
+        entries = [
+            (m.replace("-", "/"), urls.month_url(m), pane.counts["month"][m], None)
+            for m in pane.years[key]
         ]
-    return Pane(released, total, reldates, years, origins, tags, classes, numbers)
+        return IndexPage(f"cables created in {key}", kind, key, entries)
+    if kind == "origin" and key in pane.origins:
+        entries = [(n, href, pane.counts["origin"][n], None) for n, href in pane.origins[key]]
+        return IndexPage(f"origin: {key}", kind, key, entries)
+    if kind == "tag" and key in pane.tags:
+        entries = []
+        for tag in pane.tags[key]:
+            info = tag_table.explain(tag)
+            entries.append((tag, urls.tag_url(tag), pane.counts["tag"][tag], info and info.meaning))
+        return IndexPage(f"tag: {key}", kind, key, entries)
+    return None
 
 
 @dataclass
@@ -76,8 +140,9 @@ class CablePage:
     """Unified diff from the shown version to the current one."""
 
 
-def version_url(canonical_id: str, created: object, number: int) -> str:
-    return urls.cable_url(canonical_id, created).removesuffix(".html") + f"/version-{number}.html"
+def _meaning(tag: str) -> str | None:
+    info = tag_table.explain(tag)
+    return info.meaning if info else None
 
 
 def cable_page(
@@ -115,7 +180,7 @@ def cable_page(
     body = markup.render(
         cable.body,
         markup.paragraph_spans(cable.body)
-        + markup.tag_spans(cable.body, cable.tags, urls.tag_url)
+        + markup.tag_spans(cable.body, cable.tags, urls.tag_url, _meaning)
         + markup.reference_spans(cable.body, linked),
     )
     origin_number = pane.origin_numbers.get(cable.origin or "")
@@ -124,16 +189,17 @@ def cable_page(
     if version and all(v.number != version for v in history):
         return None
     diff = unified_diff(cable, current) if shown else []
+    url = urls.cable_url(current.canonical_id, current.created)
     return CablePage(
         cable=cable,
-        url=urls.cable_url(current.canonical_id, current.created),
+        url=url,
         header=markup.render(cable.header, []),
         body=body,
         classification_url=urls.classification_url(cable.classification or ""),
         origin_url=urls.origin_url(origin_number),
         cited_by=[(cid, urls.cable_url(cid, when)) for cid, when in citing],
         references=refs,
-        versions=[(v, version_url(canonical_id, current.created, v.number)) for v in history]
+        versions=[(v, urls.version_url(url, v.number)) for v in history]
         if len(history) > 1
         else [],
         shown=shown,
@@ -145,7 +211,7 @@ PAGE_SIZE = 50
 """Cables per browse page, as on the original site."""
 
 _ROW_SQL = "SELECT canonical_id, subject, created, released, classification, origin FROM cables "
-_ORDER = " ORDER BY released IS NULL, released DESC, created, canonical_id LIMIT ? OFFSET ?"
+_ORDER = " ORDER BY released IS NULL, released DESC, created, canonical_id"
 
 
 @dataclass
@@ -171,6 +237,7 @@ class BrowsePage:
     total: int
     rows: list[Row]
     url: Callable[[int], str]
+    description: str | None = None
 
     @property
     def paginator(self) -> list[tuple[str, str, bool]]:
@@ -180,21 +247,52 @@ class BrowsePage:
         return [(str(n + 1), self.url(n), n == self.page) for n in shown]
 
 
+@dataclass
+class _Listing:
+    """What one browse key selects: SQL condition, title, count, page URLs."""
+
+    kind: str
+    key: str
+    where: str
+    args: list[str]
+    title: str
+    total: int
+    url: Callable[[int], str]
+    description: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    def page(self, number: int, rows: list[Row]) -> BrowsePage:
+        return BrowsePage(
+            self.title,
+            self.kind,
+            self.key,
+            number,
+            self.pages,
+            self.total,
+            rows,
+            self.url,
+            self.description,
+        )
+
+
 def _month_end(month: str) -> str:
     year, mon = int(month[:4]), int(month[5:7])
     return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
 
 
-def browse_page(archive: Archive, pane: Pane, kind: str, key: str, page: int) -> BrowsePage | None:
-    """One page of a browse listing; None when the key or page does not exist."""
+def _listing(pane: Pane, kind: str, key: str) -> _Listing | None:
     origin_names = {str(n): name for name, n in pane.origin_numbers.items()}
     class_names = {str(n): name for name, n in urls.CLASSIFICATION_NUMBERS.items()}
-    if kind == "reldate" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", key):
+    description = None
+    if kind == "reldate" and key in pane.counts["reldate"]:
         where, args = "released >= ? AND released < ?", [key, key + "~"]
-        title, count_key, url = key.replace("-", "/"), key, urls.reldate_url
-    elif kind == "date" and re.fullmatch(r"\d{4}-\d{2}", key):
+        title, count_key, url = key.replace("-", "/"), key, functools.partial(urls.reldate_url, key)
+    elif kind == "date" and key in pane.counts["month"]:
         where, args = "created >= ? AND created < ?", [key, _month_end(key)]
-        title, count_key, url = key.replace("-", "/"), key, urls.month_url
+        title, count_key, url = key.replace("-", "/"), key, functools.partial(urls.month_url, key)
     elif kind == "origin" and key in origin_names:
         where, args = "origin = ?", [origin_names[key]]
         title = count_key = origin_names[key]
@@ -203,32 +301,54 @@ def browse_page(archive: Archive, pane: Pane, kind: str, key: str, page: int) ->
         where, args = "classification = ?", [class_names[key]]
         title = count_key = class_names[key]
         url = functools.partial(_numbered, "classification", key)
-    elif kind == "tag" and re.fullmatch(r"[A-Za-z0-9_-]{1,40}", key):
+    elif kind == "tag" and key in pane.counts["tag"]:
         where, args = "id IN (SELECT cable_id FROM tags WHERE tag = ?)", [key]
-        title, count_key, url = key, key, urls.tag_url
+        title, count_key, url = key, key, functools.partial(urls.tag_url, key)
+        info = tag_table.explain(key)
+        description = info and f"{key}: {info.meaning} ({info.kind} tag)"
     else:
         return None
-    count_kind = {"date": "month"}.get(kind, kind)
-    with archive.snapshot() as conn:
-        found = conn.execute(
-            "SELECT count FROM browse WHERE kind = ? AND key = ?", (count_kind, count_key)
-        ).fetchone()
-        total = found[0] if found else 0
-        pages = max(1, -(-total // PAGE_SIZE))
-        if not total or page >= pages:
-            return None
-        rows = conn.execute(
-            _ROW_SQL + "WHERE " + where + _ORDER, [*args, PAGE_SIZE, page * PAGE_SIZE]
-        ).fetchall()
-    return BrowsePage(
-        title=title,
-        kind=kind,
-        key=key,
-        page=page,
-        pages=pages,
-        total=total,
-        rows=[_row(r, pane) for r in rows],
-        url=functools.partial(url, key) if kind in ("reldate", "date", "tag") else url,
+    total = pane.counts[{"date": "month"}.get(kind, kind)].get(count_key, 0)
+    if not total:
+        return None
+    return _Listing(kind, key, where, args, title, total, url, description)
+
+
+def browse_page(archive: Archive, pane: Pane, kind: str, key: str, page: int) -> BrowsePage | None:
+    """One page of a browse listing; None when the key or page does not exist."""
+    listing = _listing(pane, kind, key)
+    if listing is None or page >= listing.pages:
+        return None
+    rows = archive.conn.execute(
+        _ROW_SQL + "WHERE " + listing.where + _ORDER + " LIMIT ? OFFSET ?",
+        [*listing.args, PAGE_SIZE, page * PAGE_SIZE],
+    ).fetchall()
+    return listing.page(page, [_row(r, pane) for r in rows])
+
+
+def browse_pages(archive: Archive, pane: Pane, kind: str, key: str) -> Iterator[BrowsePage]:
+    """Every page of a browse listing, from one query (for the static build)."""
+    listing = _listing(pane, kind, key)
+    if listing is None:
+        return
+    rows = archive.conn.execute(
+        _ROW_SQL + "WHERE " + listing.where + _ORDER, listing.args
+    ).fetchall()
+    for number in range(listing.pages):
+        chunk = rows[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]
+        yield listing.page(number, [_row(r, pane) for r in chunk])
+
+
+def browse_keys(pane: Pane) -> Iterator[tuple[str, str]]:
+    """(kind, key) of every browse listing, in URL terms."""
+    yield from (("reldate", day) for day in pane.counts["reldate"])
+    yield from (("date", month) for month in pane.counts["month"])
+    yield from (("origin", str(n)) for n in sorted(pane.origin_numbers.values()))
+    yield from (("tag", tag) for tag in pane.counts["tag"])
+    yield from (
+        ("classification", str(urls.CLASSIFICATION_NUMBERS[name]))
+        for name in pane.counts["classification"]
+        if name in urls.CLASSIFICATION_NUMBERS
     )
 
 

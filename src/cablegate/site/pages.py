@@ -1,0 +1,159 @@
+"""Every page of the Cable Viewer by its URL path, rendered from the archive.
+
+One renderer serves both the ASGI app (:mod:`cablegate.site.app`) and the static build
+(:mod:`cablegate.site.build`), so the two sites are the same pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from cablegate.archive import Archive
+from cablegate.parse import canonical_id
+from cablegate.site import urls, views
+
+BROWSE_KINDS = ("reldate", "date", "origin", "tag", "classification")
+STATIC_PAGES = ("faq.html", "about.html", "articles.html")
+
+_CABLE = re.compile(r"/cable/[^/]+/[^/]+/([^/]+?)(?:/version-(\d{1,4}))?\.html")
+_BROWSE = re.compile(r"/(reldate|date|origin|tag|classification)/(.+)_(\d{1,6})\.html")
+_INDEX = re.compile(r"/(date|origin|tag)/([^/_]+)\.html")
+
+
+def environment() -> Environment:
+    """The Jinja2 environment: HTML autoescaped everywhere."""
+    return Environment(
+        loader=PackageLoader("cablegate.site", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    """A rendered page (status 200 or 404), or a permanent redirect to ``location``."""
+
+    status: int
+    html: str = ""
+    location: str | None = None
+
+
+class Site:
+    """Renders pages from one open archive (one per thread or process)."""
+
+    def __init__(self, archive: Archive, base_url: str = "", env: Environment | None = None):
+        self.archive = archive
+        self.base_url = base_url.rstrip("/")
+        self.env = env or environment()
+        self._pane: tuple[int, views.Pane, Markup] | None = None
+
+    # -- the side pane, rendered once per state of the archive ------------------------------
+
+    def pane(self) -> tuple[views.Pane, Markup]:
+        generation = self.archive.state().generation
+        if self._pane is None or self._pane[0] != generation or generation == 0:
+            pane = views.pane(self.archive)
+            html = Markup(self.env.get_template("_pane.html").render(pane=pane))
+            self._pane = (generation, pane, html)
+        return self._pane[1], self._pane[2]
+
+    def _render(self, template: str, path: str, status: int = 200, **context: object) -> Page:
+        pane, pane_html = self.pane()
+        html = self.env.get_template(template).render(
+            pane=pane, pane_html=pane_html, base_url=self.base_url, path=path, **context
+        )
+        return Page(status, html)
+
+    def not_found(self, what: str, path: str = "/404.html") -> Page:
+        return self._render("404.html", path, status=404, what=what)
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def page(self, path: str) -> Page:
+        """The page at a URL path (``/cable/2008/04/08STATE37957.html`` ...)."""
+        if path in ("/", "/index.html"):
+            return self.home()
+        if path.lstrip("/") in STATIC_PAGES:
+            return self.static_page(path.lstrip("/"))
+        if m := _CABLE.fullmatch(path):
+            return self.cable(m.group(1), int(m.group(2)) if m.group(2) else None, path)
+        if m := _BROWSE.fullmatch(path):
+            return self.browse(m.group(1), m.group(2), int(m.group(3)))
+        if m := _INDEX.fullmatch(path):
+            return self.index(m.group(1), m.group(2))
+        return self.not_found(f"page {path}", path)
+
+    def home(self) -> Page:
+        pane, _ = self.pane()
+        listing = views.latest_release(self.archive, pane)
+        return self._render("home.html", "/", listing=listing)
+
+    def static_page(self, name: str) -> Page:
+        if name == "articles.html":
+            return self._render(name, f"/{name}", items=views.articles(self.archive))
+        return self._render(name, f"/{name}")
+
+    def cable(self, name: str, version: int | None = None, path: str | None = None) -> Page:
+        pane, _ = self.pane()
+        cid = canonical_id(name) or name
+        found = views.cable_page(self.archive, cid, pane, version)
+        if found is None:
+            what = f"cable {name}" + (f" version {version}" if version else "")
+            return self.not_found(what, path or "/404.html")
+        want = found.url  # the current version lives at the cable's own URL
+        if found.shown is not None:
+            want = urls.version_url(found.url, version or 0)
+        if path is not None and path != want:
+            return Page(301, location=want)
+        tag = f" #{found.cable.canonical_id}"
+        return self._render("cable.html", want, page=found, share_tag=tag)
+
+    def browse(self, kind: str, key: str, number: int) -> Page:
+        pane, _ = self.pane()
+        listing = views.browse_page(self.archive, pane, kind, key, number)
+        if listing is None:
+            return self.not_found(f"page {kind}/{key}_{number}.html")
+        return self._render("browse.html", listing.url(number), listing=listing)
+
+    def index(self, kind: str, key: str) -> Page:
+        pane, _ = self.pane()
+        found = views.index_page(pane, kind, key)
+        if found is None:
+            return self.not_found(f"page {kind}/{key}.html")
+        return self._render("index.html", found.url, index=found)
+
+    # -- every page, for the static build --------------------------------------------------
+
+    def cable_paths(self) -> Iterator[tuple[str, str]]:
+        """(canonical ID, URL path) of every cable page, current and earlier versions."""
+        for cid, created, current, count in self.archive.conn.execute(
+            "SELECT canonical_id, created, current, versions FROM cables ORDER BY id"
+        ).fetchall():
+            url = urls.cable_url(cid, created)
+            yield cid, url
+            for number in range(1, count + 1):
+                if number != current:
+                    yield cid, urls.version_url(url, number)
+
+    def index_paths(self) -> Iterator[str]:
+        pane, _ = self.pane()
+        yield from (urls.year_url(year) for year in pane.years)
+        yield from (urls.letter_url("origin", letter) for letter in pane.origins)
+        yield from (urls.letter_url("tag", letter) for letter in pane.tags)
+
+    def browse_listings(self) -> Iterator[tuple[str, str]]:
+        pane, _ = self.pane()
+        yield from views.browse_keys(pane)
+
+    def browse_all(self, kind: str, key: str) -> Iterator[tuple[str, Page]]:
+        """Every page of one browse listing, rendered from one query."""
+        pane, _ = self.pane()
+        for listing in views.browse_pages(self.archive, pane, kind, key):
+            path = listing.url(listing.page)
+            yield path, self._render("browse.html", path, listing=listing)
