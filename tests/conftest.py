@@ -63,6 +63,57 @@ def seed_page_text() -> Path:
     return SEEDS / "002_9bf8a78e29ea3dab.txt"
 
 
+@pytest.fixture(scope="session")
+def site_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of the corpus's cable pages and their older versions (site tests; mark
+    them ``xdist_group("site")`` so one worker builds it once)."""
+    from cablegate.archive import Archive
+    from cablegate.ingest import ingest
+
+    db = tmp_path_factory.mktemp("site") / "site.db"
+    with Archive.open(db) as archive:
+        ingest(
+            archive,
+            [CORPUS / "cablegate-site.tar.xz", CORPUS / "cablegate-versions.tar.xz"],
+            jobs=2,
+        )
+    return db
+
+
+@pytest.fixture(scope="session")
+def live_site(site_db: Path) -> Iterator[str]:
+    """``cablegate serve`` on the site archive, in its own process: the base URL."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cablegate", "serve", "--db", str(site_db), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/faq.html").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("cablegate serve did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def dump_archive(db: Path) -> dict[str, list[tuple]]:
     """Everything an archive holds except ingest timestamps, for comparing two archives."""
     import sqlite3

@@ -15,21 +15,9 @@ from cablegate.site import views
 from cablegate.site.app import create_app
 from cablegate.site.tags import explain
 from cablegate.site.urls import CLASSIFICATION_NUMBERS, cable_url
-from tests.conftest import CORPUS, requires_corpus
+from tests.conftest import requires_corpus
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("site")]
-
-
-@pytest.fixture(scope="module")
-def site_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("site") / "site.db"
-    with Archive.open(db) as archive:
-        ingest(
-            archive,
-            [CORPUS / "cablegate-site.tar.xz", CORPUS / "cablegate-versions.tar.xz"],
-            jobs=2,
-        )
-    return db
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +196,42 @@ def test_versions_are_listed_and_viewable_with_a_diff(site_db: Path, client: Tes
     moved = client.get(current)
     assert moved.status_code == 301 and moved.headers["location"] == url
     assert client.get(url.removesuffix(".html") + "/version-99.html").status_code == 404
+
+
+def test_pages_carry_etag_and_last_modified_and_answer_304(
+    site_db: Path, client: TestClient
+) -> None:
+    with Archive.open(site_db, create=False) as archive:
+        modified = archive.state().modified
+        cable = archive.cable("04RANGOON1100")
+    assert modified and cable is not None
+    for url in ("/", cable_url("04RANGOON1100", cable.created), "/tag/PREL_0.html"):
+        first = client.get(url)
+        etag, last = first.headers["etag"], first.headers["last-modified"]
+        assert etag.startswith('"') and last.endswith(" GMT")
+        assert client.get(url).headers["etag"] == etag  # the same bytes, the same tag
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+        assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+        assert client.get(url, headers={"If-Modified-Since": last}).status_code == 304
+        older = "Mon, 01 Jan 2001 00:00:00 GMT"
+        assert client.get(url, headers={"If-Modified-Since": older}).status_code == 200
+        head = client.head(url)
+        assert head.status_code == 200 and head.headers["etag"] == etag
+    assert "etag" not in client.get("/tag/NOSUCHTAG_0.html").headers
+
+
+def test_tags_are_explained_and_menus_have_index_pages(client: TestClient) -> None:
+    html = client.get("/tag/PTER_0.html").text
+    assert "PTER: Terrorism and terrorists (subject tag)" in html
+    assert "PK: Pakistan (country tag)" in client.get("/tag/PK_0.html").text
+    letters = client.get("/tag/P.html").text
+    assert '<a href="/tag/PREL_0.html">PREL</a></td><td>External political relations' in letters
+    origins = client.get("/origin/A.html").text  # filed by place, as the original did
+    assert ">Embassy Athens</a>" in origins and ">Consulate Amsterdam</a>" in origins
+    assert ">Embassy Berlin</a>" not in origins
+    year = client.get("/date/2009.html").text
+    assert '<a href="/date/2009-01_0.html">2009/01</a>' in year
+    assert client.get("/tag/9.html").status_code == 404
+    home = client.get("/").text
+    for link in ('href="/tag/P.html"', 'href="/origin/A.html"', 'href="/date/2009.html"'):
+        assert link in home

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from enum import StrEnum
@@ -15,6 +16,7 @@ from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
@@ -174,12 +176,12 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _progress(quiet: bool) -> Progress:
+def _progress(quiet: bool, unit: str = "inputs") -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        DownloadColumn(),
-        TextColumn("{task.fields[inputs]:,} inputs, {task.fields[rate]:,.0f}/s"),
+        DownloadColumn() if unit == "inputs" else MofNCompleteColumn(),
+        TextColumn("{task.fields[inputs]:,} " + unit + ", {task.fields[rate]:,.0f}/s"),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
@@ -312,6 +314,39 @@ def serve(
     _open(db).close()
     err.print(f"serving {db or 'the archive'} on http://{host}:{port}/", highlight=False)
     uvicorn.run(create_app(db, base_url or f"http://{host}:{port}"), host=host, port=port)
+
+
+@app.command("build-site")
+def build_site(
+    out: Annotated[Path, typer.Argument(help="Folder to write the static site to.")],
+    db: DbOption = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Rendering processes (0: one per core).")
+    ] = 0,
+    base_url: Annotated[str, typer.Option(help="Public URL of the site, for share links.")] = "",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Write the whole site as static files (only the pages that changed since the last
+    build), with MANIFEST.sha256, for any web server, CDN or mirror."""
+    from cablegate.site.build import BuildReport
+    from cablegate.site.build import build_site as run_build
+
+    _open(db).close()
+    with _progress(quiet, unit="pages") as progress:
+        task = progress.add_task("build-site", total=None, inputs=0, rate=0.0)
+
+        def update(report: BuildReport, done: int, total: int) -> None:
+            rate = done / report.seconds if report.seconds else 0.0
+            progress.update(task, completed=done, total=total, inputs=done, rate=rate)
+
+        report = run_build(db, out, jobs or os.cpu_count() or 1, base_url, update)
+    for error in report.errors[:20]:
+        err.print(f"[red]error[/red] {escape(error)}", highlight=False)
+    if len(report.errors) > 20:
+        err.print(f"... and {len(report.errors) - 20} more")
+    err.print(f"{out}: {escape(report.summary())}", highlight=False)
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @app.command()

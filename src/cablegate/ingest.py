@@ -7,19 +7,16 @@ whose bytes are already stored are no-ops, the rest is written as if for the fir
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import os
-import signal
-import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
+from cablegate import workers
 from cablegate.archive import Archive, Outcome, Source, utc_now
 from cablegate.archive.records import Prepared, prepare
 from cablegate.archive.store import Writer
@@ -147,7 +144,7 @@ def ingest(
     _tick(progress, report, started, 0, total)
     meter = Meter()
     writer = archive.writer(utc_now())
-    pool = _pool(jobs) if jobs > 1 else None
+    pool = workers.pool(jobs) if jobs > 1 else None
     pending: deque[_Batch] = deque()
     try:
         for batch in _batches(iter_documents(paths, meter)):
@@ -167,25 +164,6 @@ def ingest(
             pool.shutdown(cancel_futures=True)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    """Worker processes, started now, before any reader thread exists (so forking is safe)."""
-    method = "fork" if "fork" in get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(
-        max_workers=jobs, mp_context=get_context(method), initializer=_worker_init
-    )
-    wait([pool.submit(os.getpid) for _ in range(jobs)])
-    return pool
-
-
-def _worker_init() -> None:
-    """Workers die with the ingest process, even when it is killed with SIGKILL."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the parent died before prctl took effect
-            os._exit(1)
 
 
 def _tick(progress: Progress | None, report: Report, started: float, done: int, total: int) -> None:

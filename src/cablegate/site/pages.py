@@ -57,7 +57,7 @@ class Site:
 
     def pane(self) -> tuple[views.Pane, Markup]:
         generation = self.archive.state().generation
-        if self._pane is None or self._pane[0] != generation or generation == 0:
+        if self._pane is None or self._pane[0] != generation:
             pane = views.pane(self.archive)
             html = Markup(self.env.get_template("_pane.html").render(pane=pane))
             self._pane = (generation, pane, html)
@@ -79,6 +79,8 @@ class Site:
         """The page at a URL path (``/cable/2008/04/08STATE37957.html`` ...)."""
         if path in ("/", "/index.html"):
             return self.home()
+        if path.endswith(".htm"):  # a typo some old links have
+            return Page(301, location=path + "l")
         if path.lstrip("/") in STATIC_PAGES:
             return self.static_page(path.lstrip("/"))
         if m := _CABLE.fullmatch(path):
@@ -147,7 +149,7 @@ class Site:
         yield from (urls.letter_url("origin", letter) for letter in pane.origins)
         yield from (urls.letter_url("tag", letter) for letter in pane.tags)
 
-    def browse_listings(self) -> Iterator[tuple[str, str]]:
+    def browse_listings(self) -> Iterator[tuple[str, str, int]]:
         pane, _ = self.pane()
         yield from views.browse_keys(pane)
 

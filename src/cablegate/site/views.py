@@ -339,17 +339,16 @@ def browse_pages(archive: Archive, pane: Pane, kind: str, key: str) -> Iterator[
         yield listing.page(number, [_row(r, pane) for r in chunk])
 
 
-def browse_keys(pane: Pane) -> Iterator[tuple[str, str]]:
-    """(kind, key) of every browse listing, in URL terms."""
-    yield from (("reldate", day) for day in pane.counts["reldate"])
-    yield from (("date", month) for month in pane.counts["month"])
-    yield from (("origin", str(n)) for n in sorted(pane.origin_numbers.values()))
-    yield from (("tag", tag) for tag in pane.counts["tag"])
-    yield from (
-        ("classification", str(urls.CLASSIFICATION_NUMBERS[name]))
-        for name in pane.counts["classification"]
-        if name in urls.CLASSIFICATION_NUMBERS
-    )
+def browse_keys(pane: Pane) -> Iterator[tuple[str, str, int]]:
+    """(kind, key, cables) of every browse listing, in URL terms."""
+    yield from (("reldate", day, n) for day, n in pane.counts["reldate"].items())
+    yield from (("date", month, n) for month, n in pane.counts["month"].items())
+    for name, number in sorted(pane.origin_numbers.items(), key=lambda item: item[1]):
+        yield "origin", str(number), pane.counts["origin"][name]
+    yield from (("tag", tag, n) for tag, n in pane.counts["tag"].items())
+    for name, n in pane.counts["classification"].items():
+        if name in urls.CLASSIFICATION_NUMBERS:
+            yield "classification", str(urls.CLASSIFICATION_NUMBERS[name]), n
 
 
 def _numbered(kind: str, number: str, page: int) -> str:

@@ -1,0 +1,237 @@
+"""``cablegate build-site OUT/``: the whole Cable Viewer as static files.
+
+The pages are the served site's pages (:class:`cablegate.site.pages.Site`), at the same
+paths, so any web server or CDN can serve the folder and old links keep working. Rendering
+runs on every core. A build is incremental: a page is written only when its bytes differ
+from the last build's (the manifest says what they were), so unchanged files keep their
+mtime and a mirror's rsync moves only what changed; pages that no longer exist are removed.
+
+``MANIFEST.sha256`` lists every file with its SHA-256, in ``sha256sum`` format, so a mirror
+can check its copy with ``sha256sum -c MANIFEST.sha256``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cablegate import workers
+from cablegate.archive import Archive
+from cablegate.site.pages import STATIC_PAGES, Page, Site
+from cablegate.site.views import PAGE_SIZE
+
+MANIFEST = "MANIFEST.sha256"
+NOT_FOUND = "/404.html"
+"""The page a web server shows for a missing path (``ErrorDocument 404 /404.html``)."""
+STATIC = Path(__file__).resolve().parent / "static"
+CABLES_PER_TASK = 400
+ROWS_PER_TASK = 4000
+
+Progress = Callable[["BuildReport", int, int], None]
+
+
+@dataclass
+class BuildReport:
+    files: int = 0
+    written: int = 0
+    removed: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    written_paths: list[str] = field(default_factory=list)
+
+    @property
+    def unchanged(self) -> int:
+        return self.files - self.written
+
+    def summary(self) -> str:
+        rate = self.files / self.seconds if self.seconds else 0.0
+        return (
+            f"{self.files:,} files ({self.bytes / 2**20:,.1f} MiB): {self.written:,} written, "
+            f"{self.unchanged:,} unchanged, {self.removed:,} removed; "
+            f"{len(self.errors)} errors; {self.seconds:.1f} s ({rate:,.0f} files/s)"
+        )
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: str
+    """Relative to the output folder (``cable/2008/04/08STATE37957.html``)."""
+    sha256: str
+    size: int
+    written: bool
+
+
+# -- worker side (one Site per process) ------------------------------------------------------
+
+_state: dict[str, object] = {}
+
+
+def _open(db: str | None, out: str, base_url: str, old: dict[str, str]) -> None:
+    _state.update(site=Site(Archive.open(db, create=False), base_url), out=Path(out), old=old)
+
+
+def _site() -> Site:
+    site = _state["site"]
+    assert isinstance(site, Site)
+    return site
+
+
+def _save(url_path: str, data: bytes) -> _Entry:
+    """Write one file unless the last build wrote the same bytes (and it is still there)."""
+    out = _state["out"]
+    old = _state["old"]
+    assert isinstance(out, Path) and isinstance(old, dict)
+    rel = file_path(url_path)
+    sha = hashlib.sha256(data).hexdigest()
+    target = out / rel
+    if old.get(rel) == sha and target.is_file():
+        return _Entry(rel, sha, len(data), False)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(target)
+    return _Entry(rel, sha, len(data), True)
+
+
+def _pages(pages: Iterable[tuple[str, Page]], status: int = 200) -> Iterator[_Entry | str]:
+    for url_path, page in pages:
+        if page.status != status:
+            yield f"{url_path}: rendered as {page.status} {page.location or ''}".rstrip()
+        else:
+            yield _save(url_path, page.html.encode())
+
+
+def _task(kind: str, items: list) -> list[_Entry | str]:
+    """Render one task's pages; an error names the page and the build goes on."""
+    site = _site()
+    results: list[_Entry | str] = []
+    for item in items:
+        try:
+            if kind == "cable":
+                results.extend(_pages([(item, site.page(item))]))
+            elif kind == "browse":
+                results.extend(_pages(site.browse_all(*item)))
+            elif kind == "page" and item == NOT_FOUND:
+                results.extend(_pages([(item, site.not_found("such page", item))], 404))
+            elif kind == "page":
+                results.extend(_pages([(item, site.page(item))]))
+            elif kind == "static":
+                results.append(_save("/static/" + item, (STATIC / item).read_bytes()))
+        except Exception as exc:  # reported with the page, and the build goes on
+            results.append(f"{item}: {type(exc).__name__}: {exc}")
+    return results
+
+
+# -- main side ------------------------------------------------------------------------------
+
+
+def file_path(url_path: str) -> str:
+    """The file that holds a URL path (``/`` is ``index.html``); never outside the folder."""
+    rel = url_path.lstrip("/") or "index.html"
+    parts = rel.split("/")
+    if any(part in ("", ".", "..") for part in parts) or "\\" in rel or "\0" in rel:
+        raise ValueError(f"{url_path!r} is not a page path")
+    return rel
+
+
+def read_manifest(out: Path) -> dict[str, str]:
+    path = out / MANIFEST
+    if not path.is_file():
+        return {}
+    found: dict[str, str] = {}
+    for line in path.read_text("utf-8").splitlines():
+        sha, _, rel = line.partition("  ")
+        if rel:
+            found[rel] = sha
+    return found
+
+
+def _tasks(site: Site) -> tuple[list[tuple[str, list]], int]:
+    """The build's tasks, and how many pages they will give (for the progress bar)."""
+    tasks: list[tuple[str, list]] = []
+    pages = ["/index.html", *(f"/{name}" for name in STATIC_PAGES), *site.index_paths()]
+    tasks.append(("page", [*pages, NOT_FOUND]))
+    statics = sorted(p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*") if p.is_file())
+    tasks.append(("static", statics))
+    expected = len(pages) + 1 + len(statics)
+    cables = [path for _, path in site.cable_paths()]
+    expected += len(cables)
+    for start in range(0, len(cables), CABLES_PER_TASK):
+        tasks.append(("cable", cables[start : start + CABLES_PER_TASK]))
+    batch: list[tuple[str, str]] = []
+    rows = 0
+    for kind, key, count in site.browse_listings():
+        expected += max(1, -(-count // PAGE_SIZE))
+        batch.append((kind, key))
+        rows += count
+        if rows >= ROWS_PER_TASK:
+            tasks.append(("browse", batch))
+            batch, rows = [], 0
+    if batch:
+        tasks.append(("browse", batch))
+    return tasks, expected
+
+
+def build_site(
+    db: str | None,
+    out: Path,
+    jobs: int = 1,
+    base_url: str = "",
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Render every page of the archive at ``db`` into ``out`` (see the module doc)."""
+    started = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    old = read_manifest(out)
+    report = BuildReport()
+    entries: dict[str, _Entry] = {}
+    _open(db, str(out), base_url, old)
+    tasks, expected = _tasks(_site())
+    pool = workers.pool(jobs, _open, (db, str(out), base_url, old)) if jobs > 1 else None
+    try:
+        results: Iterable[list[_Entry | str]]
+        if pool is None:
+            results = (_task(kind, items) for kind, items in tasks)
+        else:
+            results = pool.map(_task, *zip(*tasks, strict=True))
+        for batch in results:
+            for result in batch:
+                if isinstance(result, str):
+                    report.errors.append(result)
+                    continue
+                entries[result.path] = result
+            if progress is not None:
+                report.files, report.seconds = len(entries), time.perf_counter() - started
+                progress(report, len(entries), expected)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    report.removed = _remove_stale(out, old, entries)
+    _write_manifest(out, entries)
+    report.files = len(entries)
+    report.written_paths = sorted(e.path for e in entries.values() if e.written)
+    report.written = len(report.written_paths)
+    report.bytes = sum(e.size for e in entries.values())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _remove_stale(out: Path, old: dict[str, str], entries: dict[str, _Entry]) -> int:
+    removed = 0
+    for rel in old:
+        if rel not in entries and (out / rel).is_file():
+            (out / rel).unlink()
+            removed += 1
+    return removed
+
+
+def _write_manifest(out: Path, entries: dict[str, _Entry]) -> None:
+    lines = [f"{entries[rel].sha256}  {rel}\n" for rel in sorted(entries)]
+    temporary = out / f".{MANIFEST}.tmp"
+    temporary.write_text("".join(lines), "utf-8")
+    temporary.replace(out / MANIFEST)

@@ -1,0 +1,77 @@
+"""A link checker for the Cable Viewer: crawls a site (served or static) from its home page,
+following every internal link, and reports the links that do not resolve, fragments included."""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+Fetch = Callable[[str], tuple[int, str | None, str | None]]
+"""path -> (status, the HTML of a 200 HTML page, Location when a redirect)."""
+
+
+@dataclass
+class Crawl:
+    pages: dict[str, set[str]] = field(default_factory=dict)
+    """Every page reached (path -> the ids on it, for fragment links)."""
+    redirects: dict[str, str] = field(default_factory=dict)
+    broken: list[tuple[str, str, str]] = field(default_factory=list)
+    """(page, link, why)."""
+    links: int = 0
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def internal(href: str) -> tuple[str, str] | None:
+    """(path, fragment) of an internal link; None for external, mailto: and the like."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc:
+        return None
+    return unquote(parts.path), parts.fragment
+
+
+def crawl(fetch: Fetch, start: str = "/") -> Crawl:
+    result = Crawl()
+    queue: deque[str] = deque([start])
+    wanted: dict[tuple[str, str], tuple[str, str]] = {}  # (path, fragment) -> (page, href)
+    seen = {start}
+    while queue:
+        path = queue.popleft()
+        status, html, location = fetch(path)
+        if status in (301, 302, 307, 308) and location:
+            result.redirects[path] = location
+            if location not in seen:
+                seen.add(location)
+                queue.append(location)
+            continue
+        if status != 200:
+            continue
+        if html is None:  # a stylesheet, an image
+            result.pages[path] = set()
+            continue
+        tree = HTMLParser(html)
+        result.pages[path] = {node.attributes.get("id") or "" for node in tree.css("[id]")}
+        for node in tree.css("a[href], link[href]"):
+            href = node.attributes.get("href") or ""
+            link = internal(href)
+            if link is None:
+                continue
+            result.links += 1
+            target, fragment = link[0] or path, link[1]
+            wanted.setdefault((target, fragment), (path, href))
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    for (target, fragment), (page, href) in wanted.items():
+        final = target
+        while final in result.redirects:
+            final = result.redirects[final]
+        if final not in result.pages:
+            result.broken.append((page, href, "does not resolve"))
+        elif fragment and fragment not in result.pages[final]:
+            result.broken.append((page, href, f"no #{fragment} on {final}"))
+    return result
