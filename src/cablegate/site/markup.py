@@ -27,7 +27,10 @@ def paragraph_spans(body: str) -> list[Span]:
         if number in seen:
             continue
         seen.add(number)
-        anchor = f"<a id='par{number}' href='#par{number}' class='par'>¶</a>{number}."
+        anchor = (
+            f"<a id='par{number}' href='#par{number}' class='par' "
+            f"title='Link to paragraph {number}'>¶</a>{number}."
+        )
         spans.append(
             (m.start(2) - (1 if body[m.start(2) - 1 : m.start(2)] == "¶" else 0), m.end(), anchor)
         )
