@@ -7,6 +7,7 @@ Screenshots go to ``$CABLEGATE_SCREENSHOTS`` when it is set (else a temporary fo
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -160,8 +161,6 @@ def test_accessibility(browser, live_site: str, linked, url: str) -> None:
     page.goto(linked[0] if url == "cable" else url)
     results = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "best-practice"]})
     assert results.violations_count == 0, results.generate_report()
-    levels = page.evaluate(
-        "[...document.querySelectorAll('h1,h2,h3,h4')].map(h => +h.tagName[1])"
-    )
-    assert levels.count(1) == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))
+    levels = page.evaluate("[...document.querySelectorAll('h1,h2,h3,h4')].map(h => +h.tagName[1])")
+    assert levels.count(1) == 1 and all(b - a <= 1 for a, b in itertools.pairwise(levels))
     context.close()

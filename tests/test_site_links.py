@@ -216,3 +216,24 @@ def test_old_links_resolve_to_the_right_page(live_site: str, site_db: Path) -> N
     # The one link to a tag no cable of the corpus has (its cable is not in the corpus).
     assert missing == ["/tag/EINVEFIN_0.html"]
     assert "EINVEFIN" not in tags
+
+
+def test_concurrent_requests_get_whole_pages(live_site: str, site_db: Path) -> None:
+    """Many requests at once (server threads share nothing that is not thread-safe)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cables, _ = every_cable_page(site_db)
+    paths = sorted(cables)[:400]
+    with httpx.Client(base_url=live_site) as client:
+        want = {path: client.get(path).content for path in paths[:40]}
+
+        def get(path: str) -> tuple[str, int, bytes]:
+            response = client.get(path)
+            return path, response.status_code, response.content
+
+        with ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(get, paths * 2))
+    assert all(status == 200 for _, status, _ in results)
+    for path, _, body in results:
+        if path in want:
+            assert body == want[path], path

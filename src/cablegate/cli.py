@@ -305,6 +305,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     base_url: Annotated[str, typer.Option(help="Public URL of the site, for share links.")] = "",
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", help="Server processes (0: one per core).")
+    ] = 1,
 ) -> None:
     """Serve the Cable Viewer website from the archive."""
     import uvicorn
@@ -312,8 +315,26 @@ def serve(
     from cablegate.site.app import create_app
 
     _open(db).close()
-    err.print(f"serving {db or 'the archive'} on http://{host}:{port}/", highlight=False)
-    uvicorn.run(create_app(db, base_url or f"http://{host}:{port}"), host=host, port=port)
+    workers = workers or os.cpu_count() or 1
+    base_url = base_url or f"http://{host}:{port}"
+    err.print(
+        f"serving {db or 'the archive'} on http://{host}:{port}/ ({workers} process(es))",
+        highlight=False,
+    )
+    if workers == 1:
+        uvicorn.run(create_app(db, base_url), host=host, port=port, log_level="warning")
+        return
+    if db:
+        os.environ["CABLEGATE_DB"] = db
+    os.environ["CABLEGATE_BASE_URL"] = base_url
+    uvicorn.run(
+        "cablegate.site.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 @app.command("build-site")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 
 import msgspec
 import zstandard
@@ -12,8 +13,20 @@ from cablegate.model import Cable
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Cable)
-_compressor = zstandard.ZstdCompressor(level=1)
-_decompressor = zstandard.ZstdDecompressor()
+_zstd = threading.local()
+"""zstd (de)compressors are not thread-safe: one of each per thread (web server threads)."""
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    if not hasattr(_zstd, "compressor"):
+        _zstd.compressor = zstandard.ZstdCompressor(level=1)
+    return _zstd.compressor
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    if not hasattr(_zstd, "decompressor"):
+        _zstd.decompressor = zstandard.ZstdDecompressor()
+    return _zstd.decompressor
 
 
 class Prepared(msgspec.Struct, frozen=True, array_like=True):
@@ -55,11 +68,11 @@ def text_sha256(cable: Cable) -> str:
 
 def encode_cable(cable: Cable) -> bytes:
     """The whole record as zstd-compressed JSON (a fifth of its size; fast both ways)."""
-    return _compressor.compress(_encoder.encode(cable))
+    return _compressor().compress(_encoder.encode(cable))
 
 
 def decode_cable(data: bytes) -> Cable:
-    return _decoder.decode(_decompressor.decompress(data))
+    return _decoder.decode(_decompressor().decompress(data))
 
 
 def prepare(cable: Cable) -> Prepared:

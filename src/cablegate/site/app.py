@@ -8,6 +8,7 @@ conditional requests with 304, so mirrors and proxies can cache it.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -45,6 +46,11 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
         return respond(rendered, request, current.archive.state().modified)
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for ``CABLEGATE_DB`` and ``CABLEGATE_BASE_URL`` (uvicorn workers start it)."""
+    return create_app(os.environ.get("CABLEGATE_DB"), os.environ.get("CABLEGATE_BASE_URL", ""))
 
 
 def respond(page: Page, request: Request, modified: str | None) -> Response:
