@@ -148,7 +148,7 @@ def build(db: Path, out: Path) -> tuple[dict, dict]:
             text=True,
         )
         seconds = time.perf_counter() - started
-        summary = proc.stderr.strip().replace("\n", " ")
+        summary = re.sub(r"\s+", " ", proc.stderr)
         files = int(re.search(r"([\d,]+) files", summary).group(1).replace(",", ""))
         written = int(re.search(r"([\d,]+) written", summary).group(1).replace(",", ""))
         mib = float(re.search(r"\(([\d,.]+) MiB\)", summary).group(1).replace(",", ""))

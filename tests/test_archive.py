@@ -232,3 +232,32 @@ def test_second_ingest_changes_nothing(
     assert again.unchanged == first.read - first.quarantined
     assert again.quarantined == first.quarantined
     assert dump_archive(db) == before
+
+
+def test_an_archive_of_schema_2_is_migrated(tmp_path: Path) -> None:
+    """Schema 3 added the browse order key; an older archive gets it when opened."""
+    from cablegate.demo import write_demo
+
+    write_demo(tmp_path / "demo", 40)
+    db = tmp_path / "old.db"
+    with Archive.open(db) as archive:
+        ingest(archive, [tmp_path / "demo"], jobs=1)
+        want = archive.conn.execute("SELECT id, sort_key FROM cables ORDER BY id").fetchall()
+        tags = archive.conn.execute("SELECT * FROM tags ORDER BY 1, 2").fetchall()
+    with sqlite3.connect(db) as conn:  # take the archive back to schema 2
+        for index in ("cables_order", "cables_origin_order", "cables_classification_order"):
+            conn.execute(f"DROP INDEX {index}")
+        conn.execute("DROP INDEX tags_order")
+        conn.execute("ALTER TABLE cables DROP COLUMN sort_key")
+        conn.execute("ALTER TABLE tags DROP COLUMN sort_key")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    with Archive.open(db, create=False) as archive:
+        assert archive.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+            "3",
+        )
+        assert (
+            archive.conn.execute("SELECT id, sort_key FROM cables ORDER BY id").fetchall() == want
+        )
+        assert archive.conn.execute("SELECT * FROM tags ORDER BY 1, 2").fetchall() == tags
+        assert archive.check() == []
+    assert len({key for _, key in want}) == len(want) == 40

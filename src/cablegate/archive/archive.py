@@ -10,8 +10,8 @@ from pathlib import Path
 import msgspec
 
 from cablegate.archive.history import Change, compare
-from cablegate.archive.records import decode_cable, version_order
-from cablegate.archive.schema import FTS, SCHEMA_VERSION, TABLES
+from cablegate.archive.records import decode_cable, sort_key, version_order
+from cablegate.archive.schema import COLUMNS_ADDED, DROPPED, FTS, SCHEMA_VERSION, TABLES
 from cablegate.archive.store import Writer
 from cablegate.archive.url import DatabaseURL, parse_url
 from cablegate.errors import CablegateError
@@ -120,15 +120,32 @@ class Archive:
             if row and int(row[0]) == SCHEMA_VERSION:
                 return
         old = int(row[0]) if exists and row else None
-        self.conn.executescript(
-            "BEGIN IMMEDIATE;"
-            + TABLES
-            + FTS
-            + f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}');"
-            + "COMMIT;"
-        )
+        script = ["BEGIN IMMEDIATE;"]
+        for version in range(old + 1 if old else SCHEMA_VERSION + 1, SCHEMA_VERSION + 1):
+            added = COLUMNS_ADDED.get(version, [])
+            script += [f"ALTER TABLE {table} ADD COLUMN {column};" for table, column in added]
+            script += [f"{sql};" for sql in DROPPED.get(version, [])]
+        script += [
+            TABLES,
+            FTS,
+            f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}');",
+            "COMMIT;",
+        ]
+        self.conn.executescript("".join(script))
         if old == 1:
             self._backfill_articles()
+        if old is not None and old < 3:
+            self._backfill_sort_keys()
+
+    def _backfill_sort_keys(self) -> None:
+        """Schema 2 -> 3: the browse order key of every cable and tag row."""
+        with self.transaction() as conn:
+            conn.create_function("sort_key", 3, sort_key, deterministic=True)
+            conn.execute("UPDATE cables SET sort_key = sort_key(released, created, canonical_id)")
+            conn.execute(
+                "UPDATE tags SET sort_key = "
+                "(SELECT c.sort_key FROM cables c WHERE c.id = tags.cable_id)"
+            )
 
     def _backfill_articles(self) -> None:
         """Schema 1 -> 2: the articles table, filled from each cable's current record."""

@@ -58,6 +58,22 @@ def stamp(value: dt.datetime | None) -> str | None:
     return value.isoformat(sep=" ", timespec="seconds")
 
 
+_INVERT = str.maketrans("0123456789", "9876543210")
+
+
+def sort_key(released: str | None, created: str | None, canonical_id: str) -> str:
+    """The browse order of the original site as one sortable string: released cables first,
+    newest release first, then oldest creation, then ID (``ORDER BY released IS NULL,
+    released DESC, created, canonical_id``), so listings page through an index."""
+    newest_first = "0" + released.translate(_INVERT) if released else "1"
+    return f"{newest_first}\x1f{created or ''}\x1f{canonical_id}"
+
+
+def released_prefix(day: str) -> str:
+    """What the sort keys of cables released on ``day`` (``2010-11-28``) start with."""
+    return "0" + day.translate(_INVERT)
+
+
 def text_sha256(cable: Cable) -> str:
     """What makes a version: the header and body text exactly as published."""
     digest = hashlib.sha256(cable.header.encode())

@@ -9,6 +9,8 @@
 - ``articles``: press articles that cite the current version (links found in site pages);
 - ``refs`` and ``tags``: the current version's references (the citation graph, targets may be
   cables not in the archive) and TAGS;
+- ``sort_key`` (in ``cables`` and, copied, in ``tags``): the browse order of the original site
+  as one string, so that every listing pages through an index (schema 3);
 - ``browse``: counts per release day, creation month, origin, tag and classification, kept in
   step with ``cables`` in the same transaction;
 - ``cables_fts``: FTS5 index of the current subject and body (rowid = ``cables.id``).
@@ -16,7 +18,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -33,12 +35,14 @@ CREATE TABLE IF NOT EXISTS cables (
     released TEXT,
     classification TEXT,
     origin TEXT,
-    subject TEXT
+    subject TEXT,
+    sort_key TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS cables_created ON cables (created);
+CREATE INDEX IF NOT EXISTS cables_order ON cables (sort_key);
+CREATE INDEX IF NOT EXISTS cables_origin_order ON cables (origin, sort_key);
+CREATE INDEX IF NOT EXISTS cables_classification_order ON cables (classification, sort_key);
 CREATE INDEX IF NOT EXISTS cables_released ON cables (released);
-CREATE INDEX IF NOT EXISTS cables_origin ON cables (origin, created);
-CREATE INDEX IF NOT EXISTS cables_classification ON cables (classification, created);
 CREATE TABLE IF NOT EXISTS versions (
     cable_id INTEGER NOT NULL REFERENCES cables (id),
     number INTEGER NOT NULL,
@@ -88,9 +92,11 @@ CREATE TABLE IF NOT EXISTS tags (
     cable_id INTEGER NOT NULL REFERENCES cables (id),
     position INTEGER NOT NULL,
     tag TEXT NOT NULL,
+    sort_key TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (cable_id, position)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tags_tag ON tags (tag, cable_id);
+CREATE INDEX IF NOT EXISTS tags_order ON tags (tag, sort_key);
 CREATE TABLE IF NOT EXISTS articles (
     cable_id INTEGER NOT NULL REFERENCES cables (id),
     position INTEGER NOT NULL,
@@ -117,6 +123,17 @@ INSERT INTO cables_fts (cables_fts, rank) VALUES ('automerge', 8);
 """
 """Contentless: the text lives (compressed) in ``versions``; the writer inserts each current
 version and deletes the one it replaces, in the same transaction."""
+
+COLUMNS_ADDED = {
+    3: [
+        ("cables", "sort_key TEXT NOT NULL DEFAULT ''"),
+        ("tags", "sort_key TEXT NOT NULL DEFAULT ''"),
+    ]
+}
+"""Columns each schema version added to existing tables (``ALTER TABLE`` when migrating)."""
+
+DROPPED = {3: ["DROP INDEX IF EXISTS cables_origin", "DROP INDEX IF EXISTS cables_classification"]}
+"""Statements each schema version runs first when migrating (indexes it replaced)."""
 
 BROWSE_KINDS = ("reldate", "month", "origin", "tag", "classification")
 """Kinds of ``browse`` rows: release day, creation month, origin, tag, classification."""

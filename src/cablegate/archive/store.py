@@ -13,7 +13,13 @@ import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cablegate.archive.records import Prepared, browse_keys, decode_cable, version_order
+from cablegate.archive.records import (
+    Prepared,
+    browse_keys,
+    decode_cable,
+    sort_key,
+    version_order,
+)
 
 
 def utc_now() -> str:
@@ -47,6 +53,7 @@ def _columns(item: Prepared) -> tuple[str | None, ...]:
         item.classification,
         item.origin,
         item.subject,
+        sort_key(item.released, item.created, item.canonical_id),
     )
 
 
@@ -157,8 +164,8 @@ class Writer:
     def _new_cable(self, item: Prepared) -> int:
         cursor = self.conn.execute(
             "INSERT INTO cables (canonical_id, current, versions, reference_id, created, "
-            "released, classification, origin, subject) "
-            "VALUES (?, 1, 1, ?, ?, ?, ?, ?, ?)",
+            "released, classification, origin, subject, sort_key) "
+            "VALUES (?, 1, 1, ?, ?, ?, ?, ?, ?, ?)",
             (item.canonical_id, *_columns(item)),
         )
         cable_id = cursor.lastrowid
@@ -210,7 +217,7 @@ class Writer:
         self._count_keys(browse_keys(*old, old_tags), -1)
         self.conn.execute(
             "UPDATE cables SET current = ?, reference_id = ?, created = ?, released = ?, "
-            "classification = ?, origin = ?, subject = ? WHERE id = ?",
+            "classification = ?, origin = ?, subject = ?, sort_key = ? WHERE id = ?",
             (number, *_columns(item), cable_id),
         )
         self.conn.execute("DELETE FROM refs WHERE cable_id = ?", (cable_id,))
@@ -225,9 +232,10 @@ class Writer:
             "VALUES (?, ?, ?, ?, ?, ?)",
             [(cable_id, i, *ref) for i, ref in enumerate(item.refs)],
         )
+        order = sort_key(item.released, item.created, item.canonical_id)
         self.conn.executemany(
-            "INSERT INTO tags (cable_id, position, tag) VALUES (?, ?, ?)",
-            [(cable_id, i, tag) for i, tag in enumerate(item.tags)],
+            "INSERT INTO tags (cable_id, position, tag, sort_key) VALUES (?, ?, ?, ?)",
+            [(cable_id, i, tag, order) for i, tag in enumerate(item.tags)],
         )
         if item.articles:
             self.conn.executemany(

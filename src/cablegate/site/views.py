@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from cablegate.archive import Archive, VersionInfo, unified_diff
+from cablegate.archive.records import released_prefix
 from cablegate.model import Cable
 from cablegate.site import markup, urls
 from cablegate.site import tags as tag_table
@@ -210,8 +211,9 @@ def cable_page(
 PAGE_SIZE = 50
 """Cables per browse page, as on the original site."""
 
-_ROW_SQL = "SELECT canonical_id, subject, created, released, classification, origin FROM cables "
-_ORDER = " ORDER BY released IS NULL, released DESC, created, canonical_id"
+_ROW_SQL = "SELECT c.canonical_id, c.subject, c.created, c.released, c.classification, c.origin "
+"""A listing's rows, in the original's order (``sort_key``: newest release first, then oldest
+creation, then ID), each listing read through an index in that order."""
 
 
 @dataclass
@@ -253,7 +255,8 @@ class _Listing:
 
     kind: str
     key: str
-    where: str
+    keys: str
+    """SQL selecting (id, sort_key) of the listing's cables in order, from an index."""
     args: list[str]
     title: str
     total: int
@@ -286,23 +289,25 @@ def _month_end(month: str) -> str:
 def _listing(pane: Pane, kind: str, key: str) -> _Listing | None:
     origin_names = {str(n): name for name, n in pane.origin_numbers.items()}
     class_names = {str(n): name for name, n in urls.CLASSIFICATION_NUMBERS.items()}
-    description = None
+    description, selected = None, "id"
     if kind == "reldate" and key in pane.counts["reldate"]:
-        where, args = "released >= ? AND released < ?", [key, key + "~"]
+        prefix = released_prefix(key)
+        where, args = "FROM cables WHERE sort_key >= ? AND sort_key < ?", [prefix, prefix + "~"]
         title, count_key, url = key.replace("-", "/"), key, functools.partial(urls.reldate_url, key)
     elif kind == "date" and key in pane.counts["month"]:
-        where, args = "created >= ? AND created < ?", [key, _month_end(key)]
+        where, args = "FROM cables WHERE created >= ? AND created < ?", [key, _month_end(key)]
         title, count_key, url = key.replace("-", "/"), key, functools.partial(urls.month_url, key)
     elif kind == "origin" and key in origin_names:
-        where, args = "origin = ?", [origin_names[key]]
+        where, args = "FROM cables WHERE origin = ?", [origin_names[key]]
         title = count_key = origin_names[key]
         url = functools.partial(_numbered, "origin", key)
     elif kind == "classification" and key in class_names:
-        where, args = "classification = ?", [class_names[key]]
+        where, args = "FROM cables WHERE classification = ?", [class_names[key]]
         title = count_key = class_names[key]
         url = functools.partial(_numbered, "classification", key)
     elif kind == "tag" and key in pane.counts["tag"]:
-        where, args = "id IN (SELECT cable_id FROM tags WHERE tag = ?)", [key]
+        where, args = "FROM tags WHERE tag = ?", [key]
+        selected = "cable_id AS id"
         title, count_key, url = key, key, functools.partial(urls.tag_url, key)
         info = tag_table.explain(key)
         description = info and f"{key}: {info.meaning} ({info.kind} tag)"
@@ -311,7 +316,13 @@ def _listing(pane: Pane, kind: str, key: str) -> _Listing | None:
     total = pane.counts[{"date": "month"}.get(kind, kind)].get(count_key, 0)
     if not total:
         return None
-    return _Listing(kind, key, where, args, title, total, url, description)
+    keys = f"SELECT {selected}, sort_key {where} ORDER BY sort_key"
+    return _Listing(kind, key, keys, args, title, total, url, description)
+
+
+def _rows_sql(keys: str) -> str:
+    """The rows of the cables ``keys`` selects: OFFSET skips index entries, not rows."""
+    return f"{_ROW_SQL}FROM ({keys}) k JOIN cables c ON c.id = k.id ORDER BY k.sort_key"
 
 
 def browse_page(archive: Archive, pane: Pane, kind: str, key: str, page: int) -> BrowsePage | None:
@@ -319,10 +330,8 @@ def browse_page(archive: Archive, pane: Pane, kind: str, key: str, page: int) ->
     listing = _listing(pane, kind, key)
     if listing is None or page >= listing.pages:
         return None
-    rows = archive.conn.execute(
-        _ROW_SQL + "WHERE " + listing.where + _ORDER + " LIMIT ? OFFSET ?",
-        [*listing.args, PAGE_SIZE, page * PAGE_SIZE],
-    ).fetchall()
+    sql = _rows_sql(listing.keys + " LIMIT ? OFFSET ?")
+    rows = archive.conn.execute(sql, [*listing.args, PAGE_SIZE, page * PAGE_SIZE]).fetchall()
     return listing.page(page, [_row(r, pane) for r in rows])
 
 
@@ -331,9 +340,7 @@ def browse_pages(archive: Archive, pane: Pane, kind: str, key: str) -> Iterator[
     listing = _listing(pane, kind, key)
     if listing is None:
         return
-    rows = archive.conn.execute(
-        _ROW_SQL + "WHERE " + listing.where + _ORDER, listing.args
-    ).fetchall()
+    rows = archive.conn.execute(_rows_sql(listing.keys), listing.args).fetchall()
     for number in range(listing.pages):
         chunk = rows[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]
         yield listing.page(number, [_row(r, pane) for r in chunk])
