@@ -4,6 +4,7 @@ following every internal link, and reports the links that do not resolve, fragme
 from __future__ import annotations
 
 import functools
+import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ class Crawl:
     broken: list[tuple[str, str, str]] = field(default_factory=list)
     """(page, link, why)."""
     links: int = 0
+    outlinks: dict[str, set[str]] = field(default_factory=dict)
+    """The internal links of the pages ``crawl(keep=...)`` asked for."""
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -34,7 +37,8 @@ def internal(href: str) -> tuple[str, str] | None:
     return unquote(parts.path), parts.fragment
 
 
-def crawl(fetch: Fetch, start: str = "/") -> Crawl:
+def crawl(fetch: Fetch, start: str = "/", keep: re.Pattern[str] | None = None) -> Crawl:
+    """Crawl from ``start``; keep the links of the pages whose path ``keep`` matches."""
     result = Crawl()
     queue: deque[str] = deque([start])
     wanted: dict[tuple[str, str], tuple[str, str]] = {}  # (path, fragment) -> (page, href)
@@ -63,6 +67,8 @@ def crawl(fetch: Fetch, start: str = "/") -> Crawl:
             result.links += 1
             target, fragment = link[0] or path, link[1]
             wanted.setdefault((target, fragment), (path, href))
+            if keep is not None and keep.match(path):
+                result.outlinks.setdefault(path, set()).add(target)
             if target not in seen:
                 seen.add(target)
                 queue.append(target)
