@@ -235,7 +235,8 @@ def test_second_ingest_changes_nothing(
 
 
 def test_an_archive_of_schema_2_is_migrated(tmp_path: Path) -> None:
-    """Schema 3 added the browse order key; an older archive gets it when opened."""
+    """Schema 3 added the browse order key, schema 4 sender and recipients to the full-text
+    index; an older archive gets them when opened."""
     from cablegate.demo import write_demo
 
     write_demo(tmp_path / "demo", 40)
@@ -250,11 +251,18 @@ def test_an_archive_of_schema_2_is_migrated(tmp_path: Path) -> None:
         conn.execute("DROP INDEX tags_order")
         conn.execute("ALTER TABLE cables DROP COLUMN sort_key")
         conn.execute("ALTER TABLE tags DROP COLUMN sort_key")
+        conn.execute("DROP TABLE cables_fts")
+        conn.execute("CREATE VIRTUAL TABLE cables_fts USING fts5 (subject, body, content = '')")
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
     with Archive.open(db, create=False) as archive:
         assert archive.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
-            "3",
+            "4",
         )
+        hits = archive.conn.execute(
+            "SELECT count(*) FROM cables_fts WHERE cables_fts MATCH 'sender : secstate'"
+        ).fetchone()[0]
+        senders = archive.conn.execute("SELECT count(*) FROM cables_fts").fetchone()[0]
+        assert 0 < hits < senders == 40
         assert (
             archive.conn.execute("SELECT id, sort_key FROM cables ORDER BY id").fetchall() == want
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 
 from cablegate.archive.history import Change, compare
-from cablegate.archive.records import decode_cable, sort_key, version_order
+from cablegate.archive.records import decode_cable, index_row, sort_key, version_order
 from cablegate.archive.schema import COLUMNS_ADDED, DROPPED, FTS, SCHEMA_VERSION, TABLES
 from cablegate.archive.store import Writer
 from cablegate.archive.url import DatabaseURL, parse_url
@@ -136,6 +136,21 @@ class Archive:
             self._backfill_articles()
         if old is not None and old < 3:
             self._backfill_sort_keys()
+        if old is not None and old < 4:
+            self._reindex()
+
+    def _reindex(self) -> None:
+        """Schema 3 -> 4: the full-text index again, with sender and recipients."""
+        with self.transaction() as conn:
+            rows = conn.execute(
+                "SELECT c.id, v.data FROM cables c JOIN versions v "
+                "ON v.cable_id = c.id AND v.number = c.current"
+            )
+            conn.executemany(
+                "INSERT INTO cables_fts (rowid, subject, body, sender, recipients) "
+                "VALUES (?, ?, ?, ?, ?)",
+                ((cable_id, *index_row(decode_cable(data))) for cable_id, data in rows),
+            )
 
     def _backfill_sort_keys(self) -> None:
         """Schema 2 -> 3: the browse order key of every cable and tag row."""

@@ -13,12 +13,13 @@
   as one string, so that every listing pages through an index (schema 3);
 - ``browse``: counts per release day, creation month, origin, tag and classification, kept in
   step with ``cables`` in the same transaction;
-- ``cables_fts``: FTS5 index of the current subject and body (rowid = ``cables.id``).
+- ``cables_fts``: FTS5 index of the current subject, body, sender (FM) and recipients (TO and
+  INFO), rowid = ``cables.id`` (schema 4 added the last two; migrating rebuilds the index).
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -115,7 +116,7 @@ CREATE TABLE IF NOT EXISTS browse (
 
 FTS = """
 CREATE VIRTUAL TABLE IF NOT EXISTS cables_fts USING fts5 (
-    subject, body,
+    subject, body, sender, recipients,
     content = '',
     tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -132,7 +133,10 @@ COLUMNS_ADDED = {
 }
 """Columns each schema version added to existing tables (``ALTER TABLE`` when migrating)."""
 
-DROPPED = {3: ["DROP INDEX IF EXISTS cables_origin", "DROP INDEX IF EXISTS cables_classification"]}
+DROPPED = {
+    3: ["DROP INDEX IF EXISTS cables_origin", "DROP INDEX IF EXISTS cables_classification"],
+    4: ["DROP TABLE IF EXISTS cables_fts"],
+}
 """Statements each schema version runs first when migrating (indexes it replaced)."""
 
 BROWSE_KINDS = ("reldate", "month", "origin", "tag", "classification")

@@ -17,6 +17,7 @@ from cablegate.archive.records import (
     Prepared,
     browse_keys,
     decode_cable,
+    index_row,
     sort_key,
     version_order,
 )
@@ -170,7 +171,7 @@ class Writer:
         )
         cable_id = cursor.lastrowid
         assert cable_id is not None
-        self._index(cable_id, item.subject, item.body)
+        self._index(cable_id, (item.subject, item.body, *item.routing))
         self._version(cable_id, 1, item)
         self._links(cable_id, item)
         self._count(item, +1)
@@ -183,10 +184,11 @@ class Writer:
             (cable_id, number, item.text_sha256, item.released, self.now, item.data),
         )
 
-    def _index(self, cable_id: int, subject: str | None, body: str) -> None:
+    def _index(self, cable_id: int, row: tuple[str | None, str, str, str]) -> None:
         self.conn.execute(
-            "INSERT INTO cables_fts (rowid, subject, body) VALUES (?, ?, ?)",
-            (cable_id, subject, body),
+            "INSERT INTO cables_fts (rowid, subject, body, sender, recipients) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (cable_id, *row),
         )
 
     def _unindex(self, cable_id: int, current: int) -> None:
@@ -194,10 +196,10 @@ class Writer:
         (data,) = self.conn.execute(
             "SELECT data FROM versions WHERE cable_id = ? AND number = ?", (cable_id, current)
         ).fetchone()
-        old = decode_cable(data)
         self.conn.execute(
-            "INSERT INTO cables_fts (cables_fts, rowid, subject, body) VALUES ('delete', ?, ?, ?)",
-            (cable_id, old.subject, old.body),
+            "INSERT INTO cables_fts (cables_fts, rowid, subject, body, sender, recipients) "
+            "VALUES ('delete', ?, ?, ?, ?, ?)",
+            (cable_id, *index_row(decode_cable(data))),
         )
 
     def _make_current(self, cable_id: int, number: int, item: Prepared) -> None:
@@ -206,7 +208,7 @@ class Writer:
             (cable_id,),
         ).fetchone()
         self._unindex(cable_id, old[4])
-        self._index(cable_id, item.subject, item.body)
+        self._index(cable_id, (item.subject, item.body, *item.routing))
         old = old[:4]
         old_tags = [
             r[0]

@@ -1,0 +1,244 @@
+"""The search query language, parsed into a tree (pure functions, no database).
+
+    words               all of them (AND is implied)
+    "exact phrase"      the words in this order
+    a OR b, a AND b     boolean operators (upper case), parentheses group
+    NOT word, -word     without it
+    word*               any word starting with it
+    field:value         tag:PTER  origin:"Embassy Paris"  classification:SECRET
+                        id:08STATE37957  subject:khan  created:2008-01..2008-06
+                        released:2010-12-01..  from:"SECSTATE WASHDC"  to:islamabad
+                        ref:09ISLAMABAD1 (cables citing it)
+
+Any input parses: unbalanced quotes and parentheses are closed, lone operators are ignored,
+unknown fields are searched as words; what was changed is said in ``Query.notes``. Only a
+value a filter cannot use (a bad date) is an error (:class:`QueryError`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+MAX_LENGTH = 2000
+MAX_TERMS = 64
+
+TEXT_FIELDS = {"subject": "subject", "from": "sender", "to": "recipients", "body": "body"}
+"""Fields searched in the full-text index: query name -> index column."""
+FILTER_FIELDS = ("tag", "origin", "classification", "id", "created", "released", "ref")
+FIELDS = (*TEXT_FIELDS, *FILTER_FIELDS)
+
+
+class QueryError(ValueError):
+    """A query that cannot be run, with a message for the reader."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """Words to find in the full-text index: one word, a phrase, or a prefix."""
+
+    text: str
+    column: str | None = None
+    """``subject``, ``body``, ``sender``, ``recipients``; None: subject or body."""
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Node
+
+
+Node = Term | Filter | And | Or | Not
+
+
+@dataclass
+class Query:
+    text: str
+    tree: Node | None
+    """None: an empty query (everything)."""
+    notes: list[str] = field(default_factory=list)
+
+
+_TOKEN = re.compile(
+    r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<field>[A-Za-z]+):(?=\S)|(?P<quote>"[^"]*"?)'
+    r'|(?P<word>[^\s()"]+))'
+)
+_WORDLIKE = re.compile(r"\w", re.UNICODE)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text):
+        m = _TOKEN.match(text, position)
+        if m is None:  # only trailing whitespace is left
+            break
+        position = m.end()
+        kind = m.lastgroup or "word"
+        out.append((kind, m.group(kind)))
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = _tokens(text)
+        self.at = 0
+        self.notes: list[str] = []
+        self.terms = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.tokens[self.at]
+        self.at += 1
+        return token
+
+    def operator(self, name: str) -> bool:
+        token = self.peek()
+        if token == ("word", name):
+            self.at += 1
+            return True
+        return False
+
+    def parse(self) -> Node | None:
+        node = self.or_expr()
+        while self.peek() is not None:  # a stray ")" ends or_expr early
+            self.take()
+            self.notes.append("ignored an unmatched ')'")
+            more = self.or_expr()
+            node = _join(And, [node, more])
+        return node
+
+    def or_expr(self) -> Node | None:
+        items = [self.and_expr()]
+        while self.operator("OR"):
+            items.append(self.and_expr())
+        return _join(Or, items)
+
+    def and_expr(self) -> Node | None:
+        items: list[Node | None] = []
+        while (token := self.peek()) is not None and token[0] != "close":
+            if token == ("word", "OR"):
+                if not items:
+                    self.take()
+                    self.notes.append("ignored an OR with nothing before it")
+                    continue
+                break
+            if self.operator("AND"):
+                continue
+            items.append(self.unary())
+        return _join(And, items)
+
+    def unary(self) -> Node | None:
+        token = self.peek()
+        if token == ("word", "NOT") or (token and token[0] == "word" and token[1] == "-"):
+            self.take()
+            inner = self.unary()
+            if inner is None:
+                self.notes.append("ignored a NOT with nothing after it")
+                return None
+            return Not(inner)
+        if token and token[0] == "word" and token[1].startswith("-") and len(token[1]) > 1:
+            self.take()
+            inner = self.word(token[1][1:])
+            return Not(inner) if inner is not None else None
+        return self.primary()
+
+    def primary(self) -> Node | None:
+        if self.peek() is None:
+            return None
+        kind, value = self.take()
+        if kind == "open":
+            inner = self.or_expr()
+            if self.peek() is not None and self.peek()[0] == "close":
+                self.take()
+            else:
+                self.notes.append("closed an unmatched '('")
+            return inner
+        if kind == "quote":
+            return self.phrase(value)
+        if kind == "field":
+            return self.field(value.lower())
+        return self.word(value)
+
+    def field(self, name: str) -> Node | None:
+        token = self.peek()
+        if token is None or token[0] in ("open", "close"):
+            return self.word(name)
+        _, raw = self.take()
+        value = raw[1:].rstrip('"') if raw.startswith('"') else raw
+        if name in TEXT_FIELDS:
+            return self.word(value, TEXT_FIELDS[name], quoted=raw.startswith('"'))
+        if name in FILTER_FIELDS:
+            if not value.strip():
+                self.notes.append(f"ignored {name}: with no value")
+                return None
+            return Filter(name, value.strip())
+        self.notes.append(f"unknown field {name}: searched as words")
+        return _join(And, [self.word(name), self.word(value, quoted=raw.startswith('"'))])
+
+    def phrase(self, raw: str) -> Node | None:
+        if not raw.endswith('"') or len(raw) == 1:
+            self.notes.append("closed an unmatched quote")
+        return self.word(raw[1:].rstrip('"'), quoted=True)
+
+    def word(self, text: str, column: str | None = None, quoted: bool = False) -> Node | None:
+        prefix = not quoted and text.endswith("*")
+        text = text.rstrip("*") if prefix else text
+        if not _WORDLIKE.search(text):
+            return None
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            if self.terms == MAX_TERMS + 1:
+                self.notes.append(f"used the first {MAX_TERMS} terms only")
+            return None
+        return Term(" ".join(text.split()), column, prefix)
+
+
+def _join(kind: type[And] | type[Or], items: list[Node | None]) -> Node | None:
+    kept = [item for item in items if item is not None]
+    if not kept:
+        return None
+    if len(kept) == 1:
+        return kept[0]
+    flat: list[Node] = []
+    for item in kept:
+        flat.extend(item.items if isinstance(item, kind) else [item])
+    return kind(tuple(flat))
+
+
+def parse_query(text: str) -> Query:
+    """Parse any text into a query; never raises (see the module doc)."""
+    notes = []
+    if len(text) > MAX_LENGTH:
+        text = text[:MAX_LENGTH]
+        notes.append(f"used the first {MAX_LENGTH} characters only")
+    parser = _Parser(text.replace("\0", " "))
+    tree = parser.parse()
+    return Query(text, tree, notes + parser.notes)
+
+
+def positive_terms(node: Node | None) -> list[Term]:
+    """The terms a hit may contain (not under a NOT): for ranking and snippets."""
+    if node is None or isinstance(node, (Filter, Not)):
+        return []
+    if isinstance(node, Term):
+        return [node]
+    return [term for item in node.items for term in positive_terms(item)]
