@@ -36,6 +36,7 @@ app = typer.Typer(
     help="Turn a raw dump of diplomatic cables into a published, searchable archive.",
 )
 err = Console(stderr=True)
+out = Console()
 
 
 @app.callback()
@@ -335,6 +336,61 @@ def serve(
         workers=workers,
         log_level="warning",
     )
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Query: words, "phrases", AND/OR/NOT, field:value.')],
+    db: DbOption = None,
+    sort: Annotated[str, typer.Option(help="relevance, newest or oldest.")] = "relevance",
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many hits to show.")] = 20,
+    page: Annotated[int, typer.Option(help="Page of hits (from 1).")] = 1,
+    output: Annotated[str, typer.Option("--format", help="table, json or jsonl.")] = "table",
+    facets: Annotated[bool, typer.Option(help="Show facet counts.")] = True,
+) -> None:
+    """Search the archive (the same query language as the site and the API)."""
+    from cablegate.search import QueryError
+    from cablegate.search import search as run_search
+
+    with _open(db) as archive:
+        try:
+            results = run_search(archive, query, page - 1, limit, sort, facets)
+        except QueryError as exc:
+            err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(2) from None
+    for note in results.query.notes:
+        err.print(f"note: {escape(note)}", highlight=False)
+    if results.jump:
+        err.print(f"the query names cable {results.jump}", highlight=False)
+    summary = f"{results.total:,} hits; page {results.page + 1} of {results.pages} ({results.sort})"
+    if output in ("json", "jsonl"):
+        err.print(summary, highlight=False)
+        from cablegate.search.serialize import hit_dict, results_dict
+
+        if output == "jsonl":
+            for hit in results.hits:
+                sys.stdout.write(msgspec.json.encode(hit_dict(hit)).decode() + "\n")
+        else:
+            sys.stdout.write(
+                msgspec.json.format(msgspec.json.encode(results_dict(results))).decode()
+            )
+            sys.stdout.write("\n")
+        return
+    table = Table("ID", "created", "classification", "origin", "subject", box=None)
+    for hit in results.hits:
+        table.add_row(
+            hit.canonical_id,
+            (hit.created or "")[:10],
+            hit.classification or "",
+            hit.origin or "",
+            escape(hit.subject or ""),
+        )
+    out.print(table)
+    err.print(summary, highlight=False)
+    if facets:
+        for name, counts in results.facets.items():
+            shown = ", ".join(f"{escape(k)} {n:,}" for k, n in counts[:8])
+            err.print(f"{name}: {shown}", highlight=False)
 
 
 @app.command("build-site")

@@ -268,6 +268,20 @@ def search(
     return Results(query, total, page, per_page, sort, hits, counts, jump)
 
 
+def all_hits(archive: Archive, text: str, sort: str = "relevance") -> list[Hit]:
+    """Every hit of a query, in order, without snippets (for exports and tests)."""
+    query = parse_query(text)
+    sql, args, _ = plan(query.tree)
+    order = _ORDER["newest" if sort == "relevance" and query.tree is None else sort]
+    with archive.snapshot() as conn:
+        rows = conn.execute(
+            "SELECT c.canonical_id, c.subject, c.created, c.released, c.classification, "
+            f"c.origin, h.score FROM ({sql}) h JOIN cables c ON c.id = h.id ORDER BY {order}",
+            args,
+        ).fetchall()
+    return [Hit(*row) for row in rows]
+
+
 def _jump(archive: Archive, query: Query) -> str | None:
     """The cable a query names by its ID (``08STATE37957``, ``08 STATE 37957``, or ``STATE
     37957`` with a one-year ``created:`` filter)."""

@@ -76,7 +76,8 @@ class Query:
 
 
 _TOKEN = re.compile(
-    r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<field>[A-Za-z]+):(?=\S)|(?P<quote>"[^"]*"?)'
+    r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<minus>-(?=[^\s)-]))|(?P<field>[A-Za-z]+):(?=\S)'
+    r'|(?P<quote>"[^"]*"?)'
     r'|(?P<word>[^\s()"]+))'
 )
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
@@ -148,17 +149,13 @@ class _Parser:
 
     def unary(self) -> Node | None:
         token = self.peek()
-        if token == ("word", "NOT") or (token and token[0] == "word" and token[1] == "-"):
+        if token == ("word", "NOT") or (token and token[0] == "minus") or token == ("word", "-"):
             self.take()
             inner = self.unary()
             if inner is None:
                 self.notes.append("ignored a NOT with nothing after it")
                 return None
             return Not(inner)
-        if token and token[0] == "word" and token[1].startswith("-") and len(token[1]) > 1:
-            self.take()
-            inner = self.word(token[1][1:])
-            return Not(inner) if inner is not None else None
         return self.primary()
 
     def primary(self) -> Node | None:
