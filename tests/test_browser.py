@@ -152,7 +152,9 @@ def test_screenshots_and_layout(browser, live_site: str, linked, viewport: dict)
     context.close()
 
 
-@pytest.mark.parametrize("url", ["/", "cable", "/tag/PREL_0.html", "/tag/P.html", "/faq.html"])
+@pytest.mark.parametrize(
+    "url", ["/", "cable", "/tag/PREL_0.html", "/tag/P.html", "/faq.html", "/search?q=khan"]
+)
 def test_accessibility(browser, live_site: str, linked, url: str) -> None:
     from axe_playwright_python.sync_playwright import Axe
 

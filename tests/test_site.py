@@ -235,3 +235,37 @@ def test_tags_are_explained_and_menus_have_index_pages(client: TestClient) -> No
     home = client.get("/").text
     for link in ('href="/tag/P.html"', 'href="/origin/A.html"', 'href="/date/2009.html"'):
         assert link in home
+
+
+def test_search_page(site_db: Path, client: TestClient) -> None:
+    page = client.get("/search", params={"q": '"A.Q. Khan" tag:PK'})
+    assert page.status_code == 200
+    html = page.text
+    assert '<label for="q">' in html and 'value="&#34;A.Q. Khan&#34; tag:PK"' in html
+    assert "cables found" in html and "<mark>" in html
+    hits = re.findall(r'<article class="hit">\n<h2><a href="([^"]+)">([^<]+)</a>', html)
+    with Archive.open(site_db, create=False) as archive:
+        for href, cid in hits:
+            cable = archive.cable(cid)
+            assert cable is not None and href == cable_url(cid, cable.created)
+    # Facet links narrow the search to exactly their count.
+    link, count = re.search(
+        r'<li><a href="(/search\?[^"]+tag%3AIN[^"]*)">IN</a> \((\d+)\)', html
+    ).groups()
+    narrowed = client.get(link.replace("&amp;", "&")).text
+    assert f"{count} cable" in narrowed
+    # An ID jumps to the cable.
+    jump = client.get("/search", params={"q": "08 STATE 37957"})
+    assert jump.status_code == 303 and jump.headers["location"].endswith("/08STATE37957.html")
+    # Bad values and malformed input: a message, never a server error.
+    bad = client.get("/search", params={"q": "created:abc"})
+    assert bad.status_code == 200 and "not a date" in bad.text
+    for q in ('"unbalanced', "((( OR", "<script>alert(1)</script>", "x" * 5000):
+        response = client.get("/search", params={"q": q})
+        assert response.status_code == 200 and "<script>alert" not in response.text
+    # Exports of the whole result set.
+    rows = client.get("/search.csv", params={"q": '"A.Q. Khan" tag:PK'}).text.splitlines()
+    assert rows[0] == "id,subject,created,released,classification,origin,url" and len(rows) > 1
+    lines = client.get("/search.jsonl", params={"q": '"A.Q. Khan" tag:PK'}).text.splitlines()
+    assert len(lines) == len(rows) - 1
+    assert client.get("/search.csv", params={"q": "created:abc"}).status_code == 400

@@ -76,7 +76,7 @@ class Query:
 
 
 _TOKEN = re.compile(
-    r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<minus>-(?=[^\s)-]))|(?P<field>[A-Za-z]+):(?=\S)'
+    r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<minus>-(?=[^\s)-]))|(?P<field>[A-Za-z]+):(?=\S)"
     r'|(?P<quote>"[^"]*"?)'
     r'|(?P<word>[^\s()"]+))'
 )

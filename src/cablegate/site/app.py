@@ -18,7 +18,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from cablegate import exports
 from cablegate.archive import Archive
+from cablegate.search import QueryError
+from cablegate.search.engine import all_hits
 from cablegate.site.pages import Page, Site, environment
 
 HERE = Path(__file__).resolve().parent
@@ -39,6 +42,24 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
     app = FastAPI(title="cablegate", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
+    @app.get("/search", include_in_schema=False)
+    def search_page(request: Request) -> Response:
+        current = site()
+        return respond(current.search(request.query_params), request, None)
+
+    @app.get("/search.{fmt}", include_in_schema=False)
+    def search_export(fmt: str, q: str = "", sort: str = "relevance") -> Response:
+        if fmt not in exports.FORMATS:
+            return respond(site().not_found(f"export format {fmt}"), None, None)
+        try:
+            hits = all_hits(site().archive, q, sort)
+        except QueryError as exc:
+            return Response(str(exc) + "\n", 400, media_type="text/plain; charset=utf-8")
+        body, media = exports.hits(hits, fmt)
+        name = "cablegate-search." + fmt
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(body, 200, disposition, media_type=media)
+
     @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     def page(path: str, request: Request) -> Response:
         current = site()
@@ -53,17 +74,17 @@ def app_from_env() -> FastAPI:
     return create_app(os.environ.get("CABLEGATE_DB"), os.environ.get("CABLEGATE_BASE_URL", ""))
 
 
-def respond(page: Page, request: Request, modified: str | None) -> Response:
+def respond(page: Page, request: Request | None, modified: str | None) -> Response:
     """The HTTP response for a rendered page, honouring If-None-Match / If-Modified-Since."""
     if page.location is not None:
-        return RedirectResponse(page.location, status_code=301)
+        return RedirectResponse(page.location, status_code=page.status)
     body = page.html.encode()
     headers = {"Cache-Control": CACHE_CONTROL}
     if page.status == 200:
         headers["ETag"] = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
         if modified:
             headers["Last-Modified"] = http_date(modified)
-        if not_modified(request, headers):
+        if request is not None and not_modified(request, headers):
             return Response(status_code=304, headers=headers)
     return Response(body, page.status, headers, media_type="text/html; charset=utf-8")
 

@@ -72,7 +72,8 @@ _state: dict[str, object] = {}
 
 
 def _open(db: str | None, out: str, base_url: str, old: dict[str, str]) -> None:
-    _state.update(site=Site(Archive.open(db, create=False), base_url), out=Path(out), old=old)
+    site = Site(Archive.open(db, create=False), base_url, searchable=False)
+    _state.update(site=site, out=Path(out), old=old)
 
 
 def _site() -> Site:

@@ -7,14 +7,16 @@ One renderer serves both the ASGI app (:mod:`cablegate.site.app`) and the static
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from cablegate.archive import Archive
 from cablegate.parse import canonical_id
+from cablegate.search import SORTS, Hit, QueryError, search
 from cablegate.site import urls, views
 
 BROWSE_KINDS = ("reldate", "date", "origin", "tag", "classification")
@@ -47,10 +49,18 @@ class Page:
 class Site:
     """Renders pages from one open archive (one per thread or process)."""
 
-    def __init__(self, archive: Archive, base_url: str = "", env: Environment | None = None):
+    def __init__(
+        self,
+        archive: Archive,
+        base_url: str = "",
+        env: Environment | None = None,
+        searchable: bool = True,
+    ):
         self.archive = archive
         self.base_url = base_url.rstrip("/")
         self.env = env or environment()
+        self.searchable = searchable
+        """Whether pages offer the search form (not in a static build: no server to ask)."""
         self._pane: tuple[int, views.Pane, Markup] | None = None
 
     # -- the side pane, rendered once per state of the archive ------------------------------
@@ -59,7 +69,9 @@ class Site:
         generation = self.archive.state().generation
         if self._pane is None or self._pane[0] != generation:
             pane = views.pane(self.archive)
-            html = Markup(self.env.get_template("_pane.html").render(pane=pane))
+            html = Markup(
+                self.env.get_template("_pane.html").render(pane=pane, searchable=self.searchable)
+            )
             self._pane = (generation, pane, html)
         return self._pane[1], self._pane[2]
 
@@ -130,6 +142,33 @@ class Site:
             return self.not_found(f"page {kind}/{key}.html")
         return self._render("index.html", found.url, index=found)
 
+    def search(self, params: Mapping[str, str]) -> Page:
+        """``/search?q=...&sort=...&page=N`` (pages from 1)."""
+        q = (params.get("q") or "").strip()
+        sort = params.get("sort") or "relevance"
+        try:
+            number = max(int(params.get("page") or 1), 1) - 1
+        except ValueError:
+            number = 0
+        results, error = None, None
+        if q or "q" in params:
+            try:
+                results = search(self.archive, q, page=number, sort=sort)
+            except QueryError as exc:
+                error = str(exc)
+            if results is not None and results.jump and number == 0:
+                cable = self.archive.cable(results.jump)
+                return Page(303, location=urls.cable_url(results.jump, cable and cable.created))
+        return self._render(
+            "search.html",
+            "/search" + ("?" + urlencode({"q": q}) if q else ""),
+            q=q,
+            sort=sort if sort in SORTS else "relevance",
+            results=results,
+            error=error,
+            **search_links(q, sort),
+        )
+
     # -- every page, for the static build --------------------------------------------------
 
     def cable_paths(self) -> Iterator[tuple[str, str]]:
@@ -159,3 +198,28 @@ class Site:
         for listing in views.browse_pages(self.archive, pane, kind, key):
             path = listing.url(listing.page)
             yield path, self._render("browse.html", path, listing=listing)
+
+
+def search_links(q: str, sort: str) -> dict[str, Callable[..., str]]:
+    """URL builders of the search page: pages, facet links, exports, hits."""
+
+    def page_url(number: int) -> str:
+        return "/search?" + urlencode({"q": q, "sort": sort, "page": number + 1})
+
+    def narrow_url(facet: str, value: str) -> str:
+        field = {"year": "created"}.get(facet, facet)
+        quoted = value if re.fullmatch(r"[\w/.-]+", value) else '"' + value.replace('"', "") + '"'
+        return "/search?" + urlencode({"q": f"{q} {field}:{quoted}".strip(), "sort": sort})
+
+    def export_url(fmt: str) -> str:
+        return f"/search.{fmt}?" + urlencode({"q": q, "sort": sort})
+
+    def hit_url(hit: Hit) -> str:
+        return urls.cable_url(hit.canonical_id, hit.created)
+
+    return {
+        "page_url": page_url,
+        "narrow_url": narrow_url,
+        "export_url": export_url,
+        "hit_url": hit_url,
+    }
