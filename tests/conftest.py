@@ -81,6 +81,19 @@ def site_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def search_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of the corpus's 6,712 cable pages (search and API tests; mark them
+    ``xdist_group("search")``)."""
+    from cablegate.archive import Archive
+    from cablegate.ingest import ingest
+
+    path = tmp_path_factory.mktemp("search") / "search.db"
+    with Archive.open(path) as archive:
+        ingest(archive, [CORPUS / "cablegate-site.tar.xz"], jobs=2)
+    return path
+
+
+@pytest.fixture(scope="session")
 def live_site(site_db: Path) -> Iterator[str]:
     """``cablegate serve`` on the site archive, in its own process: the base URL."""
     import socket

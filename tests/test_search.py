@@ -16,11 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cablegate.archive import Archive
-from cablegate.ingest import ingest
 from cablegate.search import QueryError, parse_query, search
 from cablegate.search.engine import all_hits, snippet
 from cablegate.search.query import And, Filter, Not, Or, Term
-from tests.conftest import CORPUS, requires_corpus
+from tests.conftest import requires_corpus
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("search")]
 
@@ -53,11 +52,8 @@ def has_phrase(words: list[str], phrase: list[str]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("search") / "search.db"
-    with Archive.open(path) as archive:
-        ingest(archive, [CORPUS / "cablegate-site.tar.xz"], jobs=2)
-    return path
+def db(search_db: Path) -> Path:
+    return search_db
 
 
 @pytest.fixture(scope="module")

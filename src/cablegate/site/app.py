@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
+import msgspec
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +23,7 @@ from cablegate import exports
 from cablegate.archive import Archive
 from cablegate.search import QueryError
 from cablegate.search.engine import all_hits
+from cablegate.site import api
 from cablegate.site.pages import Page, Site, environment
 
 HERE = Path(__file__).resolve().parent
@@ -41,6 +43,22 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
 
     app = FastAPI(title="cablegate", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    app.include_router(api.router(site))
+    app.openapi = lambda: api.openapi(app)  # type: ignore[method-assign]
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi_json() -> Response:
+        return Response(msgspec.json.encode(app.openapi()), media_type="application/json")
+
+    @app.get("/api/", include_in_schema=False)
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        return api.docs_page(request)
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
+    def api_not_found(rest: str) -> Response:
+        return Response(b'{"detail":"no such API route"}', 404, media_type="application/json")
 
     @app.get("/search", include_in_schema=False)
     def search_page(request: Request) -> Response:

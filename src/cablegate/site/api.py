@@ -1,0 +1,326 @@
+"""The JSON API under ``/api/``: cables (current and by version), references and citations,
+search (the site's query language, facets), browse listings and statistics.
+
+Responses are the archive's own msgspec records encoded as JSON; the OpenAPI schema at
+``/api/openapi.json`` is generated from the same types, so it cannot drift from them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from markupsafe import escape
+
+from cablegate.archive import Citation, Stats, VersionInfo
+from cablegate.model import Cable
+from cablegate.parse import canonical_id
+from cablegate.search import SORTS, QueryError, search
+from cablegate.search.serialize import hit_dict
+from cablegate.site import urls, views
+from cablegate.site.pages import Site
+
+PER_PAGE_MAX = 200
+
+
+class Error(msgspec.Struct):
+    detail: str
+
+
+class CableResponse(msgspec.Struct):
+    cable: Cable
+    url: str
+    version: int
+    """The number of the version shown."""
+    versions: list[VersionInfo]
+
+
+class Facet(msgspec.Struct):
+    value: str
+    count: int
+
+
+class SearchHit(msgspec.Struct):
+    id: str
+    subject: str | None
+    created: str | None
+    released: str | None
+    classification: str | None
+    origin: str | None
+    url: str
+    score: float | None
+    snippet: str
+    """HTML: the text around the first match, escaped, matches in ``<mark>``."""
+
+
+class SearchResponse(msgspec.Struct):
+    query: str
+    notes: list[str]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    sort: str
+    jump: str | None
+    """The cable the query names by its ID, when it is in the archive."""
+    hits: list[SearchHit]
+    facets: dict[str, list[Facet]]
+
+
+class BrowseKey(msgspec.Struct):
+    key: str
+    label: str
+    count: int
+    url: str
+
+
+class ListingRow(msgspec.Struct):
+    id: str
+    subject: str | None
+    created: str | None
+    released: str | None
+    classification: str | None
+    origin: str | None
+    url: str
+
+
+class ListingResponse(msgspec.Struct):
+    kind: str
+    key: str
+    title: str
+    page: int
+    pages: int
+    total: int
+    rows: list[ListingRow]
+
+
+class StatsResponse(msgspec.Struct):
+    released: int
+    total: int
+    archive: Stats
+
+
+SCHEMAS = (
+    Error,
+    CableResponse,
+    SearchResponse,
+    BrowseKey,
+    ListingResponse,
+    StatsResponse,
+    Citation,
+    VersionInfo,
+)
+_encoder = msgspec.json.Encoder()
+
+
+def _json(value: object, status: int = 200) -> Response:
+    return Response(_encoder.encode(value), status, media_type="application/json")
+
+
+def _error(status: int, detail: str) -> Response:
+    return _json(Error(detail), status)
+
+
+def _ref(name: str, array: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {"$ref": f"#/components/schemas/{name}"}
+    if array:
+        schema = {"type": "array", "items": schema}
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _responses(name: str, array: bool = False, *errors: int) -> dict[int | str, Any]:
+    out: dict[int | str, Any] = {200: {"description": "OK", **_ref(name, array)}}
+    for status in errors:
+        out[status] = {"description": "Not found" if status == 404 else "Bad request"}
+        out[status].update(_ref("Error"))
+    return out
+
+
+def router(site: Any) -> APIRouter:
+    """The API's routes; ``site()`` gives the calling thread's :class:`Site`."""
+    api = APIRouter(prefix="/api")
+
+    def cable_response(name: str, version: int | None) -> Response:
+        current: Site = site()
+        archive = current.archive
+        cid = canonical_id(name) or name.upper()
+        cable = archive.cable(cid, version) if version else archive.cable(cid)
+        history = archive.history(cid) if cable is not None else []
+        if cable is None or (version and all(v.number != version for v in history)):
+            return _error(404, f"no cable {name}" + (f" version {version}" if version else ""))
+        shown = version or next(v.number for v in history if v.current)
+        newest = archive.cable(cid)
+        url = urls.cable_url(cid, newest.created if newest else cable.created)
+        return _json(CableResponse(cable, url, shown, history))
+
+    @api.get(
+        "/cables/{id}",
+        response_class=Response,
+        responses=_responses("CableResponse", False, 404),
+        summary="A cable: its current record and the list of its versions",
+    )
+    def cable(id: str) -> Response:
+        return cable_response(id, None)
+
+    @api.get(
+        "/cables/{id}/versions/{number}",
+        response_class=Response,
+        responses=_responses("CableResponse", False, 404),
+        summary="One version of a cable",
+    )
+    def cable_version(id: str, number: int) -> Response:
+        if number < 1:
+            return _error(404, f"no version {number}")
+        return cable_response(id, number)
+
+    @api.get(
+        "/cables/{id}/references",
+        response_class=Response,
+        responses=_responses("Citation", True, 404),
+        summary="The cables this cable cites, in order (in the archive or not)",
+    )
+    def references(id: str) -> Response:
+        archive = site().archive
+        cid = canonical_id(id) or id.upper()
+        if archive.cable(cid) is None:
+            return _error(404, f"no cable {id}")
+        return _json(archive.references(cid))
+
+    @api.get(
+        "/cables/{id}/cited-by",
+        response_class=Response,
+        responses=_responses("Citation", True),
+        summary="The cables of the archive that cite this ID (known to the archive or not)",
+    )
+    def cited_by(id: str) -> Response:
+        archive = site().archive
+        cid = canonical_id(id) or id.upper()
+        return _json([Citation(c, True) for c in archive.cited_by(cid)])
+
+    @api.get(
+        "/search",
+        response_class=Response,
+        responses=_responses("SearchResponse", False, 400),
+        summary="Search (the query language of the site: words, phrases, operators, fields)",
+    )
+    def search_api(
+        q: str = "",
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=PER_PAGE_MAX)] = 20,
+        sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "relevance",
+        facets: bool = True,
+    ) -> Response:
+        try:
+            results = search(site().archive, q, page - 1, per_page, sort, facets)
+        except QueryError as exc:
+            return _error(400, str(exc))
+        return _json(
+            SearchResponse(
+                query=results.query.text,
+                notes=results.query.notes,
+                total=results.total,
+                page=results.page + 1,
+                pages=results.pages,
+                per_page=results.per_page,
+                sort=results.sort,
+                jump=results.jump,
+                hits=[SearchHit(**hit_dict(hit)) for hit in results.hits],  # type: ignore[arg-type]
+                facets={
+                    name: [Facet(v, n) for v, n in counts]
+                    for name, counts in results.facets.items()
+                },
+            )
+        )
+
+    @api.get(
+        "/browse/{kind}",
+        response_class=Response,
+        responses=_responses("BrowseKey", True, 404),
+        summary="The keys of a browse listing (reldate, date, origin, tag, classification)",
+    )
+    def browse_keys(kind: str) -> Response:
+        current: Site = site()
+        pane, _ = current.pane()
+        keys = [(k, key, n) for k, key, n in views.browse_keys(pane) if k == kind]
+        if kind not in ("reldate", "date", "origin", "tag", "classification"):
+            return _error(404, f"no browse kind {kind}")
+        names = {str(n): name for name, n in pane.origin_numbers.items()}
+        classes = {str(n): name for name, n in urls.CLASSIFICATION_NUMBERS.items()}
+        labels = {"origin": names, "classification": classes}.get(kind, {})
+        return _json(
+            [
+                BrowseKey(key, labels.get(key, key), n, f"/api/browse/{kind}/{key}")
+                for _, key, n in keys
+            ]
+        )
+
+    @api.get(
+        "/browse/{kind}/{key}",
+        response_class=Response,
+        responses=_responses("ListingResponse", False, 404),
+        summary="One page of a browse listing, in the original site's order",
+    )
+    def browse_listing(
+        kind: str, key: str, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+    ) -> Response:
+        current: Site = site()
+        pane, _ = current.pane()
+        listing = views.browse_page(current.archive, pane, kind, key, page - 1)
+        if listing is None:
+            return _error(404, f"no page {page} of {kind} {key}")
+        rows = [
+            ListingRow(
+                r.canonical_id, r.subject, r.created, r.released, r.classification, r.origin, r.url
+            )
+            for r in listing.rows
+        ]
+        return _json(
+            ListingResponse(kind, key, listing.title, page, listing.pages, listing.total, rows)
+        )
+
+    @api.get(
+        "/stats",
+        response_class=Response,
+        responses=_responses("StatsResponse"),
+        summary="Counts: cables released and known, versions, inputs, references",
+    )
+    def stats() -> Response:
+        current: Site = site()
+        pane, _ = current.pane()
+        return _json(StatsResponse(pane.released, pane.total, current.archive.stats()))
+
+    return api
+
+
+def openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI schema of the API, with the response types' schemas from msgspec."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title="cablegate API",
+        version="1",
+        description=__doc__ or "",
+        routes=app.routes,  # the site's own routes are not in the schema
+    )
+    _, components = msgspec.json.schema_components(
+        SCHEMAS, ref_template="#/components/schemas/{name}"
+    )
+    schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
+    app.openapi_schema = schema
+    return schema
+
+
+def docs_page(request: Request) -> Response:
+    html = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>cablegate API</title><link rel="stylesheet" href="/static/cables.css"></head>
+<body><main class="pane big" id="content"><h1>cablegate API</h1>
+<p>The schema: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3). Routes:</p><ul>"""
+    for path, ops in openapi(request.app).get("paths", {}).items():
+        for method, op in ops.items():
+            summary = escape(op.get("summary", ""))
+            html += f"<li><code>{method.upper()} {escape(path)}</code>: {summary}</li>"
+    html += "</ul></main></body></html>"
+    return Response(html, media_type="text/html; charset=utf-8")

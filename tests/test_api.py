@@ -1,0 +1,84 @@
+"""The JSON API on the real corpus: records equal the archive's, and schemathesis finds no
+server error and no response that breaks the OpenAPI schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+
+from cablegate.archive import Archive
+from cablegate.model import Cable
+from cablegate.site.app import create_app
+from tests.conftest import requires_corpus
+
+pytestmark = [requires_corpus, pytest.mark.xdist_group("search")]
+
+
+@pytest.fixture(scope="module")
+def app(search_db: Path):
+    return create_app(str(search_db))
+
+
+@pytest.fixture(scope="module")
+def client(app) -> TestClient:
+    return TestClient(app)
+
+
+@pytest.fixture(scope="module")
+def api_schema(app):
+    return schemathesis.openapi.from_asgi("/api/openapi.json", app)
+
+
+def test_api_conforms_to_its_schema(api_schema) -> None:
+    """Every operation, with generated parameters: no server error, and every response
+    (status, content type, body) as the schema says."""
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert len(operations) == 8
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+        def check(case) -> None:
+            case.call_and_validate()
+
+        check()
+
+
+def test_cable_records_are_the_archives(client: TestClient, search_db: Path) -> None:
+    with Archive.open(search_db, create=False) as archive:
+        for cid in archive.ids()[::300]:
+            got = client.get(f"/api/cables/{cid}")
+            assert got.status_code == 200
+            body = got.json()
+            assert msgspec.convert(body["cable"], Cable) == archive.cable(cid)
+            assert body["version"] == 1 and len(body["versions"]) == 1
+            refs = client.get(f"/api/cables/{cid}/references").json()
+            assert [r["canonical_id"] for r in refs] == [
+                c.canonical_id for c in archive.references(cid)
+            ]
+    assert client.get("/api/cables/08%20STATE%2037957").json()["cable"]["canonical_id"] == (
+        "08STATE37957"
+    )
+    assert client.get("/api/cables/08STATE37957/versions/7").status_code == 404
+    assert client.get("/api/cables/99NOWHERE1").status_code == 404
+
+
+def test_search_browse_and_stats(client: TestClient) -> None:
+    found = client.get("/api/search", params={"q": '"A.Q. Khan" tag:PK', "per_page": 50}).json()
+    assert found["total"] == len(found["hits"]) == 7
+    assert sum(f["count"] for f in found["facets"]["classification"]) == 7
+    assert client.get("/api/search", params={"q": "created:abc"}).status_code == 400
+    keys = client.get("/api/browse/tag").json()
+    pter = next(k for k in keys if k["key"] == "PTER")
+    listing = client.get("/api/browse/tag/PTER", params={"page": 2}).json()
+    assert listing["total"] == pter["count"] and len(listing["rows"]) == 50
+    assert client.get("/api/browse/tag/PTER", params={"page": 999}).status_code == 404
+    stats = client.get("/api/stats").json()
+    assert stats["total"] == stats["archive"]["cables"] == 6711
+    docs = client.get("/api/docs").text
+    assert "/api/openapi.json" in docs and "GET /api/search" in docs
