@@ -269,3 +269,32 @@ def test_search_page(site_db: Path, client: TestClient) -> None:
     lines = client.get("/search.jsonl", params={"q": '"A.Q. Khan" tag:PK'}).text.splitlines()
     assert len(lines) == len(rows) - 1
     assert client.get("/search.csv", params={"q": "created:abc"}).status_code == 400
+
+
+def test_atom_feeds(site_db: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from cablegate.search.engine import all_hits
+
+    client = TestClient(create_app(str(site_db), "https://cables.example"))
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+
+    def entries(url: str, **params: str) -> list[str]:
+        response = client.get(url, params=params)
+        assert response.status_code == 200, url
+        assert response.headers["content-type"].startswith("application/atom+xml")
+        root = ET.fromstring(response.content)
+        assert root.find("a:updated", ns) is not None and root.find("a:title", ns) is not None
+        links = [e.find("a:link", ns).get("href") for e in root.findall("a:entry", ns)]
+        assert all(link.startswith("https://cables.example/cable/") for link in links)
+        return [link.rsplit("/", 1)[1].removesuffix(".html") for link in links]
+
+    listing = _listing(client.get("/tag/PTER_0.html").text)
+    assert entries("/feeds/tag/PTER.atom") == [row[0] for row in listing]
+    assert 'href="/feeds/tag/PTER.atom"' in client.get("/tag/PTER_0.html").text
+    home = _listing(client.get("/").text)
+    assert entries("/feeds/latest.atom")[: len(home)] == [row[0] for row in home]
+    with Archive.open(site_db, create=False) as archive:
+        newest = [h.canonical_id for h in all_hits(archive, "khan", "newest")[:50]]
+    assert entries("/feeds/search.atom", q="khan") == newest
+    assert client.get("/feeds/tag/NOSUCHTAG.atom").status_code == 404

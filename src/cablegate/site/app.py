@@ -13,6 +13,7 @@ import threading
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import msgspec
 from fastapi import FastAPI, Request
@@ -65,6 +66,19 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
         current = site()
         return respond(current.search(request.query_params), request, None)
 
+    @app.get("/feeds/search.atom", include_in_schema=False)
+    def search_feed(request: Request, q: str = "") -> Response:
+        current = site()
+        try:
+            hits = all_hits(current.archive, q, "newest")[:50]
+        except QueryError as exc:
+            return Response(str(exc) + "\n", 400, media_type="text/plain; charset=utf-8")
+        path = "/feeds/search.atom?" + urlencode({"q": q})
+        page_url = "/search?" + urlencode({"q": q})
+        ids = [hit.canonical_id for hit in hits]
+        feed = current.atom(path, f"Search: {q} - Cable Viewer", page_url, ids)
+        return respond(feed, request, None)
+
     @app.get("/search.{fmt}", include_in_schema=False)
     def search_export(fmt: str, q: str = "", sort: str = "relevance") -> Response:
         if fmt not in exports.FORMATS:
@@ -104,7 +118,7 @@ def respond(page: Page, request: Request | None, modified: str | None) -> Respon
             headers["Last-Modified"] = http_date(modified)
         if request is not None and not_modified(request, headers):
             return Response(status_code=304, headers=headers)
-    return Response(body, page.status, headers, media_type="text/html; charset=utf-8")
+    return Response(body, page.status, headers, media_type=page.media_type)
 
 
 def http_date(iso: str) -> str:

@@ -155,7 +155,12 @@ def read_manifest(out: Path) -> dict[str, str]:
 def _tasks(site: Site) -> tuple[list[tuple[str, list]], int]:
     """The build's tasks, and how many pages they will give (for the progress bar)."""
     tasks: list[tuple[str, list]] = []
-    pages = ["/index.html", *(f"/{name}" for name in STATIC_PAGES), *site.index_paths()]
+    pages = [
+        "/index.html",
+        *(f"/{name}" for name in STATIC_PAGES),
+        *site.index_paths(),
+        *site.feed_paths(),
+    ]
     tasks.append(("page", [*pages, NOT_FOUND]))
     statics = sorted(p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*") if p.is_file())
     tasks.append(("static", statics))

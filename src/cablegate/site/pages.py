@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -20,11 +20,13 @@ from cablegate.search import SORTS, Hit, QueryError, search
 from cablegate.site import urls, views
 
 BROWSE_KINDS = ("reldate", "date", "origin", "tag", "classification")
+ATOM = "application/atom+xml; charset=utf-8"
 STATIC_PAGES = ("faq.html", "about.html", "articles.html")
 
 _CABLE = re.compile(r"/cable/[^/]+/[^/]+/([^/]+?)(?:/version-(\d{1,4}))?\.html")
 _BROWSE = re.compile(r"/(reldate|date|origin|tag|classification)/(.+)_(\d{1,6})\.html")
 _INDEX = re.compile(r"/(date|origin|tag)/([^/_]+)\.html")
+_FEED = re.compile(r"/feeds/(?:(latest)|(tag|origin)/([^/]+))\.atom")
 
 
 def environment() -> Environment:
@@ -44,6 +46,7 @@ class Page:
     status: int
     html: str = ""
     location: str | None = None
+    media_type: str = "text/html; charset=utf-8"
 
 
 class Site:
@@ -101,6 +104,8 @@ class Site:
             return self.browse(m.group(1), m.group(2), int(m.group(3)))
         if m := _INDEX.fullmatch(path):
             return self.index(m.group(1), m.group(2))
+        if m := _FEED.fullmatch(path):
+            return self.feed(path, m.group(2) or "latest", m.group(3))
         return self.not_found(f"page {path}", path)
 
     def home(self) -> Page:
@@ -133,7 +138,9 @@ class Site:
         listing = views.browse_page(self.archive, pane, kind, key, number)
         if listing is None:
             return self.not_found(f"page {kind}/{key}_{number}.html")
-        return self._render("browse.html", listing.url(number), listing=listing)
+        return self._render(
+            "browse.html", listing.url(number), listing=listing, feed=_feed_url(kind, key)
+        )
 
     def index(self, kind: str, key: str) -> Page:
         pane, _ = self.pane()
@@ -141,6 +148,32 @@ class Site:
         if found is None:
             return self.not_found(f"page {kind}/{key}.html")
         return self._render("index.html", found.url, index=found)
+
+    def feed(self, path: str, kind: str, key: str | None) -> Page:
+        """Atom feeds: the latest releases, and the latest of a tag or an origin."""
+        pane, _ = self.pane()
+        if kind == "latest":
+            ids, title, page_url = views.latest_ids(self.archive), "Latest releases", "/"
+        else:
+            listing = views.browse_page(self.archive, pane, kind, key or "", 0)
+            if listing is None:
+                return self.not_found(f"feed {path}")
+            ids = [row.canonical_id for row in listing.rows]
+            title, page_url = f"Cables: {listing.title}", listing.url(0)
+        return self.atom(path, f"{title} - Cable Viewer", page_url, ids)
+
+    def atom(self, path: str, title: str, page_url: str, ids: list[str]) -> Page:
+        entries = views.feed_entries(self.archive, ids)
+        updated = max((e.updated for e in entries), default="1970-01-01T00:00:00Z")
+        xml = self.env.get_template("feed.atom").render(
+            title=title,
+            path=path,
+            page_url=page_url,
+            base_url=self.base_url,
+            updated=updated,
+            entries=entries,
+        )
+        return Page(200, xml, media_type=ATOM)
 
     def search(self, params: Mapping[str, str]) -> Page:
         """``/search?q=...&sort=...&page=N`` (pages from 1)."""
@@ -182,6 +215,12 @@ class Site:
                 if number != current:
                     yield cid, urls.version_url(url, number)
 
+    def feed_paths(self) -> Iterator[str]:
+        pane, _ = self.pane()
+        yield "/feeds/latest.atom"
+        yield from (f"/feeds/tag/{quote(tag, safe='')}.atom" for tag in pane.counts["tag"])
+        yield from (f"/feeds/origin/{n}.atom" for n in sorted(pane.origin_numbers.values()))
+
     def index_paths(self) -> Iterator[str]:
         pane, _ = self.pane()
         yield from (urls.year_url(year) for year in pane.years)
@@ -197,7 +236,12 @@ class Site:
         pane, _ = self.pane()
         for listing in views.browse_pages(self.archive, pane, kind, key):
             path = listing.url(listing.page)
-            yield path, self._render("browse.html", path, listing=listing)
+            feed = _feed_url(kind, key)
+            yield path, self._render("browse.html", path, listing=listing, feed=feed)
+
+
+def _feed_url(kind: str, key: str) -> str | None:
+    return f"/feeds/{kind}/{quote(key, safe='')}.atom" if kind in ("tag", "origin") else None
 
 
 def search_links(q: str, sort: str) -> dict[str, Callable[..., str]]:

@@ -394,3 +394,58 @@ def articles(archive: Archive) -> list[tuple[str, str | None, list[tuple[str, st
         entry = grouped.setdefault(url, (title, []))
         entry[1].append((cid, urls.cable_url(cid, created)))
     return [(url, title, cables) for url, (title, cables) in grouped.items()]
+
+
+@dataclass
+class FeedEntry:
+    canonical_id: str
+    subject: str | None
+    url: str
+    updated: str
+    published: str | None
+    created: str | None
+    classification: str | None
+    origin: str | None
+    tags: list[str]
+    summary: str | None
+
+
+def _atom_time(stamp: str | None) -> str:
+    return (stamp or "1970-01-01 00:00:00").replace(" ", "T") + "Z"
+
+
+def feed_entries(archive: Archive, ids: list[str]) -> list[FeedEntry]:
+    """Atom entries of these cables: metadata, tags, and the summary or first paragraph."""
+    entries = []
+    for cid in ids:
+        cable = archive.cable(cid)
+        if cable is None:
+            continue
+        released = cable.released and cable.released.strftime("%Y-%m-%d %H:%M:%S")
+        created = cable.created and cable.created.strftime("%Y-%m-%d %H:%M:%S")
+        text = cable.summary or next((p.text for p in cable.paragraphs if p.number), None)
+        entries.append(
+            FeedEntry(
+                cid,
+                cable.subject,
+                urls.cable_url(cid, cable.created),
+                _atom_time(released or created),
+                released and _atom_time(released),
+                created,
+                cable.classification,
+                cable.origin,
+                list(cable.tags),
+                " ".join(text.split())[:600] if text else None,
+            )
+        )
+    return entries
+
+
+def latest_ids(archive: Archive, limit: int = 50) -> list[str]:
+    """The newest releases (the original's order), for the site-wide feed."""
+    return [
+        r[0]
+        for r in archive.conn.execute(
+            "SELECT canonical_id FROM cables ORDER BY sort_key LIMIT ?", (limit,)
+        )
+    ]
