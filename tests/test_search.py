@@ -294,7 +294,7 @@ def test_cli_search(db: Path) -> None:
         text=True,
         check=True,
     )
-    assert len(run.stdout.splitlines()) == 7
+    assert len(run.stdout.split("\n")[:-1]) == 7
     assert "7 hits" in run.stderr
     bad = subprocess.run(
         [sys.executable, "-m", "cablegate", "search", "created:abc", "--db", str(db)],

@@ -393,6 +393,45 @@ def search(
             err.print(f"{name}: {shown}", highlight=False)
 
 
+@app.command()
+def export(
+    out: Annotated[Path, typer.Argument(help="Folder to write to.")],
+    db: DbOption = None,
+    output: Annotated[
+        str, typer.Option("--format", help="jsonl (whole records), csv (cables.csv) or text.")
+    ] = "jsonl",
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="Only the hits of this search.")
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(help="Sort into folders by created, classification, origin or released."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Write the archive (or a query's hits) as JSON Lines, cables.csv or text files."""
+    from cablegate.exports import export_archive
+    from cablegate.search import QueryError
+
+    started = time.perf_counter()
+    with _open(db) as archive, _progress(quiet, unit="cables") as progress:
+        task = progress.add_task("export", total=None, inputs=0, rate=0.0)
+
+        def update(done: int, total: int) -> None:
+            rate = done / (time.perf_counter() - started)
+            progress.update(task, completed=done, total=total, inputs=done, rate=rate)
+
+        try:
+            n = export_archive(archive, out, output, query, by, update)
+        except (QueryError, ValueError) as exc:
+            err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(2) from None
+    err.print(
+        f"exported {n:,} cables ({output}) to {out} in {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
+
+
 @app.command("build-site")
 def build_site(
     out: Annotated[Path, typer.Argument(help="Folder to write the static site to.")],

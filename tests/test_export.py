@@ -1,0 +1,110 @@
+"""Whole-archive exports round-trip: cables.csv (the 2011 dump's layout) and the plain-text
+export layout, re-ingested into a new archive, give the same cables with the same fields."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from cablegate.archive import Archive
+from cablegate.exports import export_archive, group_folder
+from cablegate.ingest import ingest
+from cablegate.model import Cable
+from tests.conftest import SEEDS, requires_corpus, requires_seeds
+
+pytestmark = [requires_corpus, pytest.mark.xdist_group("search")]
+
+SUBJECT_LINE = re.compile(r"(?im)^\s*SUBJ(?:ECT)?\b")
+FIELDS = (
+    "canonical_id",
+    "reference_id",
+    "created",
+    "classification",
+    "origin",
+    "subject",
+    "header",
+    "body",
+    "tags",
+    "references",
+    "paragraphs",
+    "classified_by",
+    "signers",
+    "transmission",
+)
+
+
+def fields(cable: Cable | None, fmt: str = "csv") -> dict[str, object]:
+    assert cable is not None
+    record = msgspec.to_builtins(cable)
+    found = {name: record.get(name) for name in FIELDS}
+    if fmt == "text":  # the layout joins the two boxes; the reader finds the boundary again
+        found["text"] = str(found.pop("header") or "") + str(found.pop("body") or "")
+    return found
+
+
+TEXT_SPLIT = pytest.mark.xfail(
+    strict=True,
+    reason="issue 5, open: the text layout joins the header and body boxes and the reader "
+    "finds the boundary again by heuristics; on the corpus 529 of 6,711 cables come back with "
+    "a different transmission header parse (and 25 with different whitespace)",
+)
+
+
+@pytest.mark.parametrize("fmt", ["csv", pytest.param("text", marks=TEXT_SPLIT)])
+def test_export_and_reingest_gives_the_same_cables(search_db: Path, tmp_path: Path, fmt) -> None:
+    out = tmp_path / fmt
+    with Archive.open(search_db, create=False) as archive:
+        n = export_archive(archive, out, fmt)
+        ids = archive.ids()
+        assert n == len(ids) == 6711
+        again = tmp_path / "again.db"
+        with Archive.open(again) as copy:
+            report = ingest(copy, [out], jobs=2)
+            assert report.new == n and report.quarantined == 0, report.problems[:3]
+            assert copy.ids() == ids
+            titled = 0
+            for cid in ids:
+                want, got = fields(archive.cable(cid), fmt), fields(copy.cable(cid), fmt)
+                if fmt == "csv" and not SUBJECT_LINE.search(str(want["body"])):
+                    # cables.csv has no subject column: a subject that only the page's title
+                    # gave (no SUBJECT line in the body) cannot come back from it.
+                    titled += 1
+                    want.pop("subject"), got.pop("subject")
+                assert got == want, cid
+            assert titled < len(ids) * 0.05
+
+
+def test_jsonl_export_holds_the_whole_records(search_db: Path, tmp_path: Path) -> None:
+    with Archive.open(search_db, create=False) as archive:
+        export_archive(archive, tmp_path, "jsonl", query="tag:PTER", by="classification")
+        files = sorted(tmp_path.rglob("cables.jsonl"))
+        assert {f.parent.name for f in files} >= {"SECRET", "CONFIDENTIAL", "SECRET-NOFORN"}
+        seen = 0
+        for path in files:
+            for line in path.read_text(encoding="utf-8").split("\n")[:-1]:  # not splitlines
+                cable = msgspec.json.decode(line, type=Cable)
+                assert cable == archive.cable(cable.canonical_id)
+                assert group_folder(cable, "classification") == path.parent.name
+                assert "PTER" in cable.tags
+                seen += 1
+        assert (seen == archive.browse("tag") and False) or seen == dict(archive.browse("tag"))[
+            "PTER"
+        ]
+
+
+@requires_seeds
+def test_text_export_keeps_the_seed_layout(tmp_path: Path) -> None:
+    seed = SEEDS / "000_6b405a9335b029f2.txt"
+    db = tmp_path / "seed.db"
+    with Archive.open(db) as archive:
+        ingest(archive, [seed], jobs=1)
+        export_archive(archive, tmp_path / "out", "text", by="created")
+    written = (tmp_path / "out" / "2009" / "01" / "09STATE314.txt").read_text()
+    original = seed.read_text()
+    # The same five metadata lines (the date in UTC) and the same telegram, byte for byte.
+    assert written.splitlines()[:2] == original.splitlines()[:2]
+    assert written.splitlines()[3:5] == original.splitlines()[3:5]
+    assert written.split("\n", 5)[5] == original.split("\n", 5)[5]
