@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -60,6 +61,19 @@ class Stats(msgspec.Struct, frozen=True):
     references: int
     cited_missing: int
     """Distinct cable IDs that are cited but not in the archive."""
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A cable as listings show it (browse pages, search hits, feeds): the ``cables``
+    columns of its current version."""
+
+    canonical_id: str
+    subject: str | None
+    created: str | None
+    released: str | None
+    classification: str | None
+    origin: str | None
 
 
 class ArchiveState(msgspec.Struct, frozen=True):

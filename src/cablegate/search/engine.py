@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from cablegate.archive import Archive
+from cablegate.archive import Archive, Listed
 from cablegate.archive.records import decode_cable
 from cablegate.parse import canonical_id
 from cablegate.search.query import (
@@ -31,13 +31,7 @@ WEIGHTS = "10.0, 1.0, 2.0, 2.0"
 
 
 @dataclass(frozen=True)
-class Hit:
-    canonical_id: str
-    subject: str | None
-    created: str | None
-    released: str | None
-    classification: str | None
-    origin: str | None
+class Hit(Listed):
     score: float | None
     snippet: list[tuple[str, bool]] = field(default_factory=list)
     """The text around the first match, as (text, is_match) pieces."""

@@ -43,7 +43,7 @@ class Facet(msgspec.Struct):
     count: int
 
 
-class SearchHit(msgspec.Struct):
+class ListingRow(msgspec.Struct):
     id: str
     subject: str | None
     created: str | None
@@ -51,6 +51,9 @@ class SearchHit(msgspec.Struct):
     classification: str | None
     origin: str | None
     url: str
+
+
+class SearchHit(ListingRow):
     score: float | None
     snippet: str
     """HTML: the text around the first match, escaped, matches in ``<mark>``."""
@@ -74,16 +77,6 @@ class BrowseKey(msgspec.Struct):
     key: str
     label: str
     count: int
-    url: str
-
-
-class ListingRow(msgspec.Struct):
-    id: str
-    subject: str | None
-    created: str | None
-    released: str | None
-    classification: str | None
-    origin: str | None
     url: str
 
 
@@ -143,6 +136,17 @@ def router(site: Any) -> APIRouter:
     """The API's routes; ``site()`` gives the calling thread's :class:`Site`."""
     api = APIRouter(prefix="/api")
 
+    def route(
+        path: str, schema: str, summary: str, array: bool = False, errors: tuple[int, ...] = ()
+    ) -> Any:
+        """A GET route answering JSON of the named schema (or a list of it), or an Error."""
+        return api.get(
+            path,
+            response_class=Response,
+            responses=_responses(schema, array, *errors),
+            summary=summary,
+        )
+
     def cable_response(name: str, version: int | None) -> Response:
         current: Site = site()
         archive = current.archive
@@ -156,19 +160,19 @@ def router(site: Any) -> APIRouter:
         url = urls.cable_url(cid, newest.created if newest else cable.created)
         return _json(CableResponse(cable, url, shown, history))
 
-    @api.get(
+    @route(
         "/cables/{id}",
-        response_class=Response,
-        responses=_responses("CableResponse", False, 404),
+        "CableResponse",
+        errors=(404,),
         summary="A cable: its current record and the list of its versions",
     )
     def cable(id: str) -> Response:
         return cable_response(id, None)
 
-    @api.get(
+    @route(
         "/cables/{id}/versions/{number}",
-        response_class=Response,
-        responses=_responses("CableResponse", False, 404),
+        "CableResponse",
+        errors=(404,),
         summary="One version of a cable",
     )
     def cable_version(id: str, number: int) -> Response:
@@ -176,10 +180,11 @@ def router(site: Any) -> APIRouter:
             return _error(404, f"no version {number}")
         return cable_response(id, number)
 
-    @api.get(
+    @route(
         "/cables/{id}/references",
-        response_class=Response,
-        responses=_responses("Citation", True, 404),
+        "Citation",
+        array=True,
+        errors=(404,),
         summary="The cables this cable cites, in order (in the archive or not)",
     )
     def references(id: str) -> Response:
@@ -189,10 +194,10 @@ def router(site: Any) -> APIRouter:
             return _error(404, f"no cable {id}")
         return _json(archive.references(cid))
 
-    @api.get(
+    @route(
         "/cables/{id}/cited-by",
-        response_class=Response,
-        responses=_responses("Citation", True),
+        "Citation",
+        array=True,
         summary="The cables of the archive that cite this ID (known to the archive or not)",
     )
     def cited_by(id: str) -> Response:
@@ -200,10 +205,10 @@ def router(site: Any) -> APIRouter:
         cid = canonical_id(id) or id.upper()
         return _json([Citation(c, True) for c in archive.cited_by(cid)])
 
-    @api.get(
+    @route(
         "/search",
-        response_class=Response,
-        responses=_responses("SearchResponse", False, 400),
+        "SearchResponse",
+        errors=(400,),
         summary="Search (the query language of the site: words, phrases, operators, fields)",
     )
     def search_api(
@@ -235,10 +240,11 @@ def router(site: Any) -> APIRouter:
             )
         )
 
-    @api.get(
+    @route(
         "/browse/{kind}",
-        response_class=Response,
-        responses=_responses("BrowseKey", True, 404),
+        "BrowseKey",
+        array=True,
+        errors=(404,),
         summary="The keys of a browse listing (reldate, date, origin, tag, classification)",
     )
     def browse_keys(kind: str) -> Response:
@@ -257,10 +263,10 @@ def router(site: Any) -> APIRouter:
             ]
         )
 
-    @api.get(
+    @route(
         "/browse/{kind}/{key}",
-        response_class=Response,
-        responses=_responses("ListingResponse", False, 404),
+        "ListingResponse",
+        errors=(404,),
         summary="One page of a browse listing, in the original site's order",
     )
     def browse_listing(
@@ -281,10 +287,9 @@ def router(site: Any) -> APIRouter:
             ListingResponse(kind, key, listing.title, page, listing.pages, listing.total, rows)
         )
 
-    @api.get(
+    @route(
         "/stats",
-        response_class=Response,
-        responses=_responses("StatsResponse"),
+        "StatsResponse",
         summary="Counts: cables released and known, versions, inputs, references",
     )
     def stats() -> Response:

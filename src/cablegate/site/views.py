@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from cablegate.archive import Archive, VersionInfo, unified_diff
+from cablegate.archive import Archive, Listed, VersionInfo, unified_diff
 from cablegate.archive.records import released_prefix
 from cablegate.model import Cable
 from cablegate.site import markup, urls
@@ -216,14 +216,8 @@ _ROW_SQL = "SELECT c.canonical_id, c.subject, c.created, c.released, c.classific
 creation, then ID), each listing read through an index in that order."""
 
 
-@dataclass
-class Row:
-    canonical_id: str
-    subject: str | None
-    created: str | None
-    released: str | None
-    classification: str | None
-    origin: str | None
+@dataclass(frozen=True)
+class Row(Listed):
     url: str
     classification_url: str | None
     origin_url: str | None
