@@ -17,23 +17,16 @@ from cablegate.model import Cable
 from cablegate.readers.cables_csv import write_row
 from cablegate.readers.text_export import write_text_export
 from cablegate.search.engine import Hit, all_hits
-from cablegate.site.urls import cable_url
+from cablegate.search.serialize import HIT_FIELDS, hit_dict
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
-COLUMNS = ("id", "subject", "created", "released", "classification", "origin", "url")
+COLUMNS = HIT_FIELDS
 
 
-def rows(hits: Iterable[Hit]) -> Iterable[tuple[str | None, ...]]:
+def rows(hits: Iterable[Hit]) -> Iterable[tuple[object, ...]]:
     for hit in hits:
-        yield (
-            hit.canonical_id,
-            hit.subject,
-            hit.created,
-            hit.released,
-            hit.classification,
-            hit.origin,
-            cable_url(hit.canonical_id, hit.created),
-        )
+        record = hit_dict(hit)
+        yield tuple(record[column] for column in COLUMNS)
 
 
 def hits(found: Iterable[Hit], fmt: str) -> tuple[bytes, str]:

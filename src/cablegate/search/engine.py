@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 from dataclasses import dataclass, field
 
 from cablegate.archive import Archive, Listed
-from cablegate.archive.records import decode_cable
 from cablegate.parse import canonical_id
 from cablegate.search.query import (
     And,
@@ -231,23 +231,17 @@ def search(
 ) -> Results:
     """Search the archive; raises :class:`QueryError` only for values a filter cannot use."""
     query = parse_query(text)
-    if sort not in SORTS:
-        raise QueryError(f"sort: {sort!r} is not one of {', '.join(SORTS)}")
+    order = _order(query, sort)
     page, per_page = max(page, 0), min(max(per_page, 1), 200)
     sql, args, _ = plan(query.tree)
     conn = archive.conn
     with archive.snapshot():
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, score REAL)")
         conn.execute("DELETE FROM temp.hits")
-        try:
-            conn.execute(f"INSERT INTO temp.hits (id, score) {sql}", args)
-        except Exception as exc:  # an FTS5 expression we failed to make safe
-            raise QueryError(f"cannot run this query: {exc}") from None
+        _run(conn, f"INSERT INTO temp.hits (id, score) {sql}", args)
         total = conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0]
-        order = _ORDER["newest" if sort == "relevance" and query.tree is None else sort]
         rows = conn.execute(
-            "SELECT c.canonical_id, c.subject, c.created, c.released, c.classification, "
-            "c.origin, h.score, c.id FROM temp.hits h JOIN cables c ON c.id = h.id "
+            f"{_HIT_COLUMNS} FROM temp.hits h JOIN cables c ON c.id = h.id "
             f"ORDER BY {order} LIMIT ? OFFSET ?",
             (per_page, page * per_page),
         ).fetchall()
@@ -257,20 +251,38 @@ def search(
             if facets
         }
         terms = positive_terms(query.tree)
-        hits = [Hit(*row[:7], snippet=_snippet(archive, row[7], terms)) for row in rows]
+        hits = [Hit(*row, snippet=_snippet(archive, row[0], terms)) for row in rows]
         jump = _jump(archive, query)
     return Results(query, total, page, per_page, sort, hits, counts, jump)
+
+
+_HIT_COLUMNS = (
+    "SELECT c.canonical_id, c.subject, c.created, c.released, c.classification, c.origin, h.score"
+)
+
+
+def _order(query: Query, sort: str) -> str:
+    if sort not in SORTS:
+        raise QueryError(f"sort: {sort!r} is not one of {', '.join(SORTS)}")
+    return _ORDER["newest" if sort == "relevance" and query.tree is None else sort]
+
+
+def _run(conn: sqlite3.Connection, sql: str, args: list[str]) -> sqlite3.Cursor:
+    try:
+        return conn.execute(sql, args)
+    except sqlite3.OperationalError as exc:  # an FTS5 expression we failed to make safe
+        raise QueryError(f"cannot run this query: {exc}") from None
 
 
 def all_hits(archive: Archive, text: str, sort: str = "relevance") -> list[Hit]:
     """Every hit of a query, in order, without snippets (for exports and tests)."""
     query = parse_query(text)
+    order = _order(query, sort)
     sql, args, _ = plan(query.tree)
-    order = _ORDER["newest" if sort == "relevance" and query.tree is None else sort]
     with archive.snapshot() as conn:
-        rows = conn.execute(
-            "SELECT c.canonical_id, c.subject, c.created, c.released, c.classification, "
-            f"c.origin, h.score FROM ({sql}) h JOIN cables c ON c.id = h.id ORDER BY {order}",
+        rows = _run(
+            conn,
+            f"{_HIT_COLUMNS} FROM ({sql}) h JOIN cables c ON c.id = h.id ORDER BY {order}",
             args,
         ).fetchall()
     return [Hit(*row) for row in rows]
@@ -300,18 +312,9 @@ def _jump(archive: Archive, query: Query) -> str | None:
     return cid if found else None
 
 
-def _snippet(archive: Archive, cable_id: int, terms: list[Term], width: int = 220) -> list:
-    if not terms:
-        return []
-    row = archive.conn.execute(
-        "SELECT v.data FROM cables c JOIN versions v ON v.cable_id = c.id AND v.number = c.current "
-        "WHERE c.id = ?",
-        (cable_id,),
-    ).fetchone()
-    if row is None:
-        return []
-    body = decode_cable(row[0]).body
-    return snippet(body, terms, width)
+def _snippet(archive: Archive, cid: str, terms: list[Term]) -> list[tuple[str, bool]]:
+    cable = archive.cable(cid) if terms else None
+    return snippet(cable.body, terms) if cable is not None else []
 
 
 def snippet(text: str, terms: list[Term], width: int = 220) -> list[tuple[str, bool]]:

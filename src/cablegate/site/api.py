@@ -19,9 +19,9 @@ from cablegate.archive import Citation, Stats, VersionInfo
 from cablegate.model import Cable
 from cablegate.parse import canonical_id
 from cablegate.search import SORTS, QueryError, search
-from cablegate.search.serialize import hit_dict
+from cablegate.search.serialize import results_dict
 from cablegate.site import urls, views
-from cablegate.site.pages import Site
+from cablegate.site.pages import BROWSE_KINDS, Site
 
 PER_PAGE_MAX = 200
 
@@ -222,23 +222,7 @@ def router(site: Any) -> APIRouter:
             results = search(site().archive, q, page - 1, per_page, sort, facets)
         except QueryError as exc:
             return _error(400, str(exc))
-        return _json(
-            SearchResponse(
-                query=results.query.text,
-                notes=results.query.notes,
-                total=results.total,
-                page=results.page + 1,
-                pages=results.pages,
-                per_page=results.per_page,
-                sort=results.sort,
-                jump=results.jump,
-                hits=[SearchHit(**hit_dict(hit)) for hit in results.hits],  # type: ignore[arg-type]
-                facets={
-                    name: [Facet(v, n) for v, n in counts]
-                    for name, counts in results.facets.items()
-                },
-            )
-        )
+        return _json(msgspec.convert(results_dict(results), SearchResponse))
 
     @route(
         "/browse/{kind}",
@@ -250,16 +234,14 @@ def router(site: Any) -> APIRouter:
     def browse_keys(kind: str) -> Response:
         current: Site = site()
         pane, _ = current.pane()
-        keys = [(k, key, n) for k, key, n in views.browse_keys(pane) if k == kind]
-        if kind not in ("reldate", "date", "origin", "tag", "classification"):
+        if kind not in BROWSE_KINDS:
             return _error(404, f"no browse kind {kind}")
-        names = {str(n): name for name, n in pane.origin_numbers.items()}
-        classes = {str(n): name for name, n in urls.CLASSIFICATION_NUMBERS.items()}
-        labels = {"origin": names, "classification": classes}.get(kind, {})
+        names = pane.names(kind)
         return _json(
             [
-                BrowseKey(key, labels.get(key, key), n, f"/api/browse/{kind}/{key}")
-                for _, key, n in keys
+                BrowseKey(key, names.get(key, key), n, f"/api/browse/{kind}/{key}")
+                for k, key, n in views.browse_keys(pane)
+                if k == kind
             ]
         )
 

@@ -72,7 +72,7 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
         try:
             hits = all_hits(current.archive, q, "newest")[:50]
         except QueryError as exc:
-            return Response(str(exc) + "\n", 400, media_type="text/plain; charset=utf-8")
+            return bad_request(exc)
         path = "/feeds/search.atom?" + urlencode({"q": q})
         page_url = "/search?" + urlencode({"q": q})
         ids = [hit.canonical_id for hit in hits]
@@ -86,7 +86,7 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
         try:
             hits = all_hits(site().archive, q, sort)
         except QueryError as exc:
-            return Response(str(exc) + "\n", 400, media_type="text/plain; charset=utf-8")
+            return bad_request(exc)
         body, media = exports.hits(hits, fmt)
         name = "cablegate-search." + fmt
         disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
@@ -104,6 +104,10 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
 def app_from_env() -> FastAPI:
     """The app for ``CABLEGATE_DB`` and ``CABLEGATE_BASE_URL`` (uvicorn workers start it)."""
     return create_app(os.environ.get("CABLEGATE_DB"), os.environ.get("CABLEGATE_BASE_URL", ""))
+
+
+def bad_request(error: Exception) -> Response:
+    return Response(f"{error}\n", 400, media_type="text/plain; charset=utf-8")
 
 
 def respond(page: Page, request: Request | None, modified: str | None) -> Response:

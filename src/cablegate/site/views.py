@@ -35,6 +35,14 @@ class Pane:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     """Browse kind -> key -> cables."""
 
+    def names(self, kind: str) -> dict[str, str]:
+        """URL key -> name, for the browse kinds the site numbers (origin, classification)."""
+        if kind == "origin":
+            return {str(n): name for name, n in self.origin_numbers.items()}
+        if kind == "classification":
+            return {str(n): name for name, n in urls.CLASSIFICATION_NUMBERS.items()}
+        return {}
+
 
 _PLACE_PREFIX = re.compile(r"^(?:Embassy|Consulate)\s+", re.I)
 
@@ -281,8 +289,7 @@ def _month_end(month: str) -> str:
 
 
 def _listing(pane: Pane, kind: str, key: str) -> _Listing | None:
-    origin_names = {str(n): name for name, n in pane.origin_numbers.items()}
-    class_names = {str(n): name for name, n in urls.CLASSIFICATION_NUMBERS.items()}
+    origin_names, class_names = pane.names("origin"), pane.names("classification")
     description, selected = None, "id"
     if kind == "reldate" and key in pane.counts["reldate"]:
         prefix = released_prefix(key)
