@@ -269,6 +269,8 @@ def test_search_page(site_db: Path, client: TestClient) -> None:
     lines = client.get("/search.jsonl", params={"q": '"A.Q. Khan" tag:PK'}).text.split("\n")[:-1]
     assert len(lines) == len(rows) - 1
     assert client.get("/search.csv", params={"q": "created:abc"}).status_code == 400
+    assert client.get("/search.csv", params={"q": "khan", "sort": "sideways"}).status_code == 400
+    assert client.get("/feeds/search.atom", params={"q": "created:abc"}).status_code == 400
 
 
 def test_atom_feeds(site_db: Path) -> None:
