@@ -140,7 +140,12 @@ def test_screenshots_and_layout(browser, live_site: str, linked, viewport: dict)
     context = browser.new_context(base_url=live_site, java_script_enabled=False, viewport=viewport)
     page = context.new_page()
     name = "desktop" if viewport is DESKTOP else "phone"
-    for label, url in (("cable", linked[0]), ("browse", "/tag/PREL_0.html"), ("home", "/")):
+    for label, url in (
+        ("cable", linked[0]),
+        ("browse", "/tag/PREL_0.html"),
+        ("home", "/"),
+        ("statistics", "/statistics.html"),
+    ):
         page.goto(url)
         shot = screenshots() / f"{label}-{name}.png"
         page.screenshot(path=str(shot), full_page=False)
@@ -153,7 +158,16 @@ def test_screenshots_and_layout(browser, live_site: str, linked, viewport: dict)
 
 
 @pytest.mark.parametrize(
-    "url", ["/", "cable", "/tag/PREL_0.html", "/tag/P.html", "/faq.html", "/search?q=khan"]
+    "url",
+    [
+        "/",
+        "cable",
+        "/tag/PREL_0.html",
+        "/tag/P.html",
+        "/faq.html",
+        "/search?q=khan",
+        "/statistics.html",
+    ],
 )
 def test_accessibility(browser, live_site: str, linked, url: str) -> None:
     from axe_playwright_python.sync_playwright import Axe

@@ -18,10 +18,11 @@ from cablegate.archive import Archive
 from cablegate.parse import canonical_id
 from cablegate.search import SORTS, Hit, QueryError, search
 from cablegate.site import urls, views
+from cablegate.site.statistics import statistics
 
 BROWSE_KINDS = ("reldate", "date", "origin", "tag", "classification")
 ATOM = "application/atom+xml; charset=utf-8"
-STATIC_PAGES = ("faq.html", "about.html", "articles.html")
+STATIC_PAGES = ("faq.html", "about.html", "articles.html", "statistics.html")
 
 _CABLE = re.compile(r"/cable/[^/]+/[^/]+/([^/]+?)(?:/version-(\d{1,4}))?\.html")
 _BROWSE = re.compile(r"/(reldate|date|origin|tag|classification)/(.+)_(\d{1,6})\.html")
@@ -116,6 +117,9 @@ class Site:
     def static_page(self, name: str) -> Page:
         if name == "articles.html":
             return self._render(name, f"/{name}", items=views.articles(self.archive))
+        if name == "statistics.html":
+            pane, _ = self.pane()
+            return self._render(name, f"/{name}", stats=statistics(pane))
         return self._render(name, f"/{name}")
 
     def cable(self, name: str, version: int | None = None, path: str | None = None) -> Page:
