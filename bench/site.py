@@ -24,18 +24,16 @@ import os
 import random
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CABLEGATE = [sys.executable, "-m", "cablegate"]
 sys.path.insert(0, str(ROOT / "src"))
 
+from _serve import CABLEGATE, serve  # noqa: E402
 from cablegate.site import urls  # noqa: E402
 
 WRK_SCRIPT = """
@@ -77,30 +75,6 @@ def browse_paths(db: Path) -> list[str]:
         elif kind == "classification":
             paths += [urls.classification_url(key, n) or "" for n in pages]
     return [p for p in paths if p]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def serve(db: Path, workers: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [*CABLEGATE, "serve", "--db", str(db), "--port", str(port), "-w", str(workers)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/faq.html", timeout=5).read()
-            return proc, base
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("cablegate serve did not start")
 
 
 def load(base: str, paths: list[str], args: argparse.Namespace, work: Path) -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from pathlib import Path
 
@@ -159,6 +162,13 @@ def test_browse_pages_list_every_cable_in_the_original_order(
                 got.extend(r[0] for r in rows)
             assert got == want, prefix
             assert client.get(f"{prefix}_{pages}.html").status_code == 404
+            # The whole listing as CSV and JSON Lines, linked from its pages, in that order.
+            assert f'href="{prefix}.csv"' in response.text
+            table = list(csv.DictReader(io.StringIO(client.get(f"{prefix}.csv").text)))
+            assert [row["id"] for row in table] == want, prefix
+            lines = client.get(f"{prefix}.jsonl").text.splitlines()
+            records = [json.loads(line) for line in lines]  # CSV has no null: "" there
+            assert [{k: v or "" for k, v in r.items()} for r in records] == table
         assert pane.released == pane.total == len(archive.ids())
         # The original numbered origins in reverse alphabetical order (USUN New York = 1).
         assert pane.origin_numbers["USUN New York"] == 1

@@ -12,25 +12,26 @@ from typing import IO
 
 import msgspec
 
-from cablegate.archive import Archive
+from cablegate.archive import Archive, Listed
 from cablegate.model import Cable
 from cablegate.readers.cables_csv import write_row
 from cablegate.readers.text_export import write_text_export
-from cablegate.search.engine import Hit, all_hits
-from cablegate.search.serialize import HIT_FIELDS, hit_dict
+from cablegate.search.engine import all_hits
+from cablegate.search.serialize import LISTED_FIELDS, listed_dict
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
-COLUMNS = HIT_FIELDS
+COLUMNS = LISTED_FIELDS
 
 
-def rows(hits: Iterable[Hit]) -> Iterable[tuple[object, ...]]:
-    for hit in hits:
-        record = hit_dict(hit)
+def rows(items: Iterable[Listed]) -> Iterable[tuple[object, ...]]:
+    for item in items:
+        record = listed_dict(item)
         yield tuple(record[column] for column in COLUMNS)
 
 
-def hits(found: Iterable[Hit], fmt: str) -> tuple[bytes, str]:
-    """(body, media type) of a list of cables in ``fmt`` (``csv`` or ``jsonl``)."""
+def listed(found: Iterable[Listed], fmt: str) -> tuple[bytes, str]:
+    """(body, media type) of a list of cables (search hits, a browse listing) in ``fmt``
+    (``csv`` or ``jsonl``)."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

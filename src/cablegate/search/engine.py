@@ -274,15 +274,19 @@ def _run(conn: sqlite3.Connection, sql: str, args: list[str]) -> sqlite3.Cursor:
         raise QueryError(f"cannot run this query: {exc}") from None
 
 
-def all_hits(archive: Archive, text: str, sort: str = "relevance") -> list[Hit]:
-    """Every hit of a query, in order, without snippets (for exports and tests)."""
+def all_hits(
+    archive: Archive, text: str, sort: str = "relevance", limit: int | None = None
+) -> list[Hit]:
+    """Every hit of a query (or the first ``limit``), in order, without snippets (for
+    exports, feeds and tests)."""
     query = parse_query(text)
     order = _order(query, sort)
     sql, args, _ = plan(query.tree)
+    cut = "" if limit is None else f" LIMIT {int(limit)}"
     with archive.snapshot() as conn:
         rows = _run(
             conn,
-            f"{_HIT_COLUMNS} FROM ({sql}) h JOIN cables c ON c.id = h.id ORDER BY {order}",
+            f"{_HIT_COLUMNS} FROM ({sql}) h JOIN cables c ON c.id = h.id ORDER BY {order}{cut}",
             args,
         ).fetchall()
     return [Hit(*row) for row in rows]

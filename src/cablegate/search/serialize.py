@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from markupsafe import escape
 
+from cablegate.archive import Listed
 from cablegate.search.engine import Hit, Results
 from cablegate.site.urls import cable_url
 
-HIT_FIELDS = ("id", "subject", "created", "released", "classification", "origin", "url")
+LISTED_FIELDS = ("id", "subject", "created", "released", "classification", "origin", "url")
+"""The columns of a cable in a list (browse listings, search hits) in CSV and JSON."""
 
 
 def snippet_html(hit: Hit) -> str:
@@ -18,18 +20,21 @@ def snippet_html(hit: Hit) -> str:
     )
 
 
-def hit_dict(hit: Hit) -> dict[str, object]:
+def listed_dict(item: Listed) -> dict[str, object]:
+    """The :data:`LISTED_FIELDS` of a cable in a list."""
     return {
-        "id": hit.canonical_id,
-        "subject": hit.subject,
-        "created": hit.created,
-        "released": hit.released,
-        "classification": hit.classification,
-        "origin": hit.origin,
-        "url": cable_url(hit.canonical_id, hit.created),
-        "score": hit.score,
-        "snippet": snippet_html(hit),
+        "id": item.canonical_id,
+        "subject": item.subject,
+        "created": item.created,
+        "released": item.released,
+        "classification": item.classification,
+        "origin": item.origin,
+        "url": cable_url(item.canonical_id, item.created),
     }
+
+
+def hit_dict(hit: Hit) -> dict[str, object]:
+    return {**listed_dict(hit), "score": hit.score, "snippet": snippet_html(hit)}
 
 
 def results_dict(results: Results) -> dict[str, object]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -21,14 +23,15 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from cablegate import exports
-from cablegate.archive import Archive
+from cablegate.archive import Archive, Listed
 from cablegate.search import QueryError
 from cablegate.search.engine import all_hits
-from cablegate.site import api
+from cablegate.site import api, views
 from cablegate.site.pages import Page, Site, environment
 
 HERE = Path(__file__).resolve().parent
 CACHE_CONTROL = "public, max-age=300"
+FEED_ENTRIES = 50
 
 
 def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
@@ -70,7 +73,7 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
     def search_feed(request: Request, q: str = "") -> Response:
         current = site()
         try:
-            hits = all_hits(current.archive, q, "newest")[:50]
+            hits = all_hits(current.archive, q, "newest", limit=FEED_ENTRIES)
         except QueryError as exc:
             return bad_request(exc)
         path = "/feeds/search.atom?" + urlencode({"q": q})
@@ -87,10 +90,27 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
             hits = all_hits(site().archive, q, sort)
         except QueryError as exc:
             return bad_request(exc)
-        body, media = exports.hits(hits, fmt)
-        name = "cablegate-search." + fmt
-        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-        return Response(body, 200, disposition, media_type=media)
+        return download(hits, fmt, "cablegate-search")
+
+    def listing_export(fmt: str) -> Callable[[str, str], Response]:
+        def export(kind: str, key: str) -> Response:
+            """A whole browse listing (``/tag/PTER.csv``, ``/origin/12.jsonl`` ...)."""
+            current = site()
+            pane, _ = current.pane()
+            found = views.listing_rows(current.archive, pane, kind, key)
+            if found is None:
+                return respond(current.not_found(f"listing {kind}/{key}.{fmt}"), None, None)
+            return download(found, fmt, f"cablegate-{kind}-{key}")
+
+        return export
+
+    for fmt in exports.FORMATS:
+        app.add_api_route(
+            f"/{{kind}}/{{key}}.{fmt}",
+            listing_export(fmt),
+            methods=["GET"],
+            include_in_schema=False,
+        )
 
     @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     def page(path: str, request: Request) -> Response:
@@ -104,6 +124,16 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
 def app_from_env() -> FastAPI:
     """The app for ``CABLEGATE_DB`` and ``CABLEGATE_BASE_URL`` (uvicorn workers start it)."""
     return create_app(os.environ.get("CABLEGATE_DB"), os.environ.get("CABLEGATE_BASE_URL", ""))
+
+
+def download(found: Iterable[Listed], fmt: str, name: str) -> Response:
+    body, media = exports.listed(found, fmt)
+    disposition = {"Content-Disposition": f'attachment; filename="{_filename(name)}.{fmt}"'}
+    return Response(body, 200, disposition, media_type=media)
+
+
+def _filename(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name)
 
 
 def bad_request(error: Exception) -> Response:

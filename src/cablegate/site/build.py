@@ -72,7 +72,7 @@ _state: dict[str, object] = {}
 
 
 def _open(db: str | None, out: str, base_url: str, old: dict[str, str]) -> None:
-    site = Site(Archive.open(db, create=False), base_url, searchable=False)
+    site = Site(Archive.open(db, create=False), base_url, served=False)
     _state.update(site=site, out=Path(out), old=old)
 
 

@@ -58,13 +58,14 @@ class Site:
         archive: Archive,
         base_url: str = "",
         env: Environment | None = None,
-        searchable: bool = True,
+        served: bool = True,
     ):
         self.archive = archive
         self.base_url = base_url.rstrip("/")
         self.env = env or environment()
-        self.searchable = searchable
-        """Whether pages offer the search form (not in a static build: no server to ask)."""
+        self.served = served
+        """Whether pages offer what needs a server, the search form and the downloads of
+        listings (not in a static build)."""
         self._pane: tuple[int, views.Pane, Markup] | None = None
 
     # -- the side pane, rendered once per state of the archive ------------------------------
@@ -74,7 +75,7 @@ class Site:
         if self._pane is None or self._pane[0] != generation:
             pane = views.pane(self.archive)
             html = Markup(
-                self.env.get_template("_pane.html").render(pane=pane, searchable=self.searchable)
+                self.env.get_template("_pane.html").render(pane=pane, served=self.served)
             )
             self._pane = (generation, pane, html)
         return self._pane[1], self._pane[2]
@@ -82,7 +83,12 @@ class Site:
     def _render(self, template: str, path: str, status: int = 200, **context: object) -> Page:
         pane, pane_html = self.pane()
         html = self.env.get_template(template).render(
-            pane=pane, pane_html=pane_html, base_url=self.base_url, path=path, **context
+            pane=pane,
+            pane_html=pane_html,
+            base_url=self.base_url,
+            path=path,
+            served=self.served,
+            **context,
         )
         return Page(status, html)
 

@@ -341,10 +341,20 @@ def browse_pages(archive: Archive, pane: Pane, kind: str, key: str) -> Iterator[
     listing = _listing(pane, kind, key)
     if listing is None:
         return
-    rows = archive.conn.execute(_rows_sql(listing.keys), listing.args).fetchall()
+    rows = _all_rows(archive, pane, listing)
     for number in range(listing.pages):
-        chunk = rows[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]
-        yield listing.page(number, [_row(r, pane) for r in chunk])
+        yield listing.page(number, rows[number * PAGE_SIZE : (number + 1) * PAGE_SIZE])
+
+
+def listing_rows(archive: Archive, pane: Pane, kind: str, key: str) -> list[Row] | None:
+    """Every row of a browse listing in order (its CSV and JSON Lines downloads)."""
+    listing = _listing(pane, kind, key)
+    return None if listing is None else _all_rows(archive, pane, listing)
+
+
+def _all_rows(archive: Archive, pane: Pane, listing: _Listing) -> list[Row]:
+    rows = archive.conn.execute(_rows_sql(listing.keys), listing.args).fetchall()
+    return [_row(r, pane) for r in rows]
 
 
 def browse_keys(pane: Pane) -> Iterator[tuple[str, str, int]]:

@@ -1,0 +1,37 @@
+"""Start ``cablegate serve`` on a free loopback port for a benchmark."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+CABLEGATE = [sys.executable, "-m", "cablegate"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serve(db: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    """(the server process, its base URL), once it answers."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [*CABLEGATE, "serve", "--db", str(db), "--port", str(port), "-w", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/faq.html", timeout=5).read()
+            return proc, base
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("cablegate serve did not start")

@@ -1,0 +1,208 @@
+"""Search latency at real and full scale, in process and over HTTP, and the index's size.
+
+For each archive (``real.db``: the 6,712 real cable pages, ``synthetic.db``: 251,287
+synthetic cables, both made by ``bench/ingest.py`` in ``--work``), a fixed mix of
+``--queries`` queries (default 1,000; seeded, so every run asks the same), a quarter of each:
+
+- ``word``: one word from the subject of a random cable (so common words come up as often as
+  they are common);
+- ``phrase``: two consecutive words of a subject, quoted;
+- ``filters``: a word with two field filters (``tag:``, ``origin:``, ``classification:``,
+  ``created:`` range), or two filters alone;
+- ``broad``: a very common word, or one filter alone, matching a large share of the archive:
+  the worst case for the facet counts.
+
+Every query asks for the first page of 20 hits with snippets and the four facets (origin,
+tag, classification, year), as the search page and ``/api/search`` do.
+
+1. In process: ``cablegate.search.search`` on one open archive, after one warm-up pass.
+2. Over HTTP: ``GET /api/search?q=...`` against ``cablegate serve`` on loopback, one request
+   at a time on a kept-alive connection (latency, not throughput), after a warm-up pass.
+
+    .venv/bin/python bench/search.py [--work /tmp/cablegate-bench] [--queries 1000]
+                                     [--only real|synthetic] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import random
+import re
+import sqlite3
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from _serve import serve  # noqa: E402
+from cablegate.archive import Archive  # noqa: E402
+from cablegate.search import search  # noqa: E402
+
+KINDS = ("word", "phrase", "filters", "broad")
+STOP = {"THE", "AND", "FOR", "WITH", "FROM", "THAT", "THIS", "ON", "OF", "IN", "TO", "AT", "ITS"}
+_WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+def query_mix(db: Path, count: int, seed: int = 2010) -> list[tuple[str, str]]:
+    """(kind, query) pairs: the same list for the same archive and seed."""
+    rng = random.Random(seed)
+    with sqlite3.connect(db) as conn:
+        subjects = [r[0] for r in conn.execute("SELECT subject FROM cables WHERE subject > ''")]
+        tags = [r[0] for r in conn.execute("SELECT tag FROM tags ORDER BY random() LIMIT 5000")]
+        origins = [r[0] for r in conn.execute("SELECT DISTINCT origin FROM cables")]
+        classes = [r[0] for r in conn.execute("SELECT DISTINCT classification FROM cables")]
+        years = sorted(
+            r[0] for r in conn.execute("SELECT DISTINCT substr(created, 1, 4) FROM cables")
+        )
+    words_of = [[w for w in _WORD.findall(s) if w.upper() not in STOP] for s in subjects]
+    words_of = [ws for ws in words_of if ws]
+    every = [w.lower() for ws in words_of for w in ws]
+    common = [w for w, _ in Counter(every).most_common(30)]
+    recent = [y for y in years if y and y >= "2000"] or years
+
+    def word() -> str:
+        return rng.choice(rng.choice(words_of)).lower()
+
+    def phrase() -> str:
+        ws = rng.choice([ws for ws in rng.sample(words_of, 20) if len(ws) > 1] or words_of)
+        i = rng.randrange(max(len(ws) - 1, 1))
+        return '"' + " ".join(ws[i : i + 2]).lower() + '"'
+
+    def one_filter() -> str:
+        pick = rng.randrange(4)
+        if pick == 0:
+            return f"tag:{rng.choice(tags)}"
+        if pick == 1:
+            return f'origin:"{rng.choice(origins)}"'
+        if pick == 2:
+            return f'classification:"{rng.choice(classes)}"'
+        start = rng.choice(recent)
+        return f"created:{start}-01..{start}-12"
+
+    def filters() -> str:
+        first, second = one_filter(), one_filter()
+        return f"{word()} {first} {second}" if rng.random() < 0.7 else f"{first} {second}"
+
+    def broad() -> str:
+        return rng.choice(common) if rng.random() < 0.6 else one_filter()
+
+    makers: dict[str, Callable[[], str]] = {
+        "word": word,
+        "phrase": phrase,
+        "filters": filters,
+        "broad": broad,
+    }
+    return [(kind, makers[kind]()) for i in range(count) for kind in [KINDS[i % len(KINDS)]]]
+
+
+def percentiles(ms: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(ms, n=100, method="inclusive")
+    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": max(ms)}
+
+
+def in_process(db: Path, mix: list[tuple[str, str]]) -> tuple[dict[str, list[float]], list[int]]:
+    timings: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    totals = []
+    with Archive.open(db, create=False) as archive:
+        for _, q in mix:  # warm up: SQLite's page cache, the OS's file cache
+            search(archive, q)
+        for kind, q in mix:
+            started = time.perf_counter()
+            results = search(archive, q)
+            timings[kind].append((time.perf_counter() - started) * 1000)
+            totals.append(results.total)
+    return timings, totals
+
+
+def over_http(base: str, mix: list[tuple[str, str]]) -> dict[str, list[float]]:
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    timings: dict[str, list[float]] = {kind: [] for kind in KINDS}
+
+    def get(q: str) -> None:
+        conn.request("GET", "/api/search?" + urlencode({"q": q}))
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"{q!r}: HTTP {response.status}: {body[:200]!r}")
+
+    for _, q in mix:
+        get(q)
+    for kind, q in mix:
+        started = time.perf_counter()
+        get(q)
+        timings[kind].append((time.perf_counter() - started) * 1000)
+    conn.close()
+    return timings
+
+
+def index_size(db: Path) -> tuple[int, int]:
+    """(bytes of the full-text index, bytes of the whole database)."""
+    with sqlite3.connect(db) as conn:
+        fts = conn.execute(
+            "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'cables_fts%'"
+        ).fetchone()[0]
+        whole = conn.execute("SELECT sum(pgsize) FROM dbstat").fetchone()[0]
+    return fts, whole
+
+
+def report(label: str, timings: dict[str, list[float]]) -> None:
+    everything = [t for kind in KINDS for t in timings[kind]]
+    for kind in (*KINDS, "all"):
+        ms = everything if kind == "all" else timings[kind]
+        p = percentiles(ms)
+        print(
+            f"  {label:<10} {kind:<8} {len(ms):>5} queries: p50 {p['p50']:6.1f} ms, "
+            f"p95 {p['p95']:6.1f} ms, p99 {p['p99']:6.1f} ms, max {p['max']:7.1f} ms",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/cablegate-bench"))
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--only", choices=["real", "synthetic"])
+    args = parser.parse_args()
+    for name in ("real", "synthetic"):
+        db = args.work / f"{name}.db"
+        if args.only and name != args.only:
+            continue
+        if not db.exists():
+            print(f"{name}: {db} missing; run bench/ingest.py first", flush=True)
+            continue
+        with Archive.open(db, create=False) as archive:  # migrates an older archive first
+            cables = archive.stats().cables
+        mix = query_mix(db, args.queries)
+        fts, whole = index_size(db)
+        print(
+            f"{name}: {cables:,} cables; full-text index {fts / 2**20:,.1f} MiB of "
+            f"{whole / 2**20:,.1f} MiB ({fts / cables:,.0f} bytes a cable)",
+            flush=True,
+        )
+        timings, totals = in_process(db, mix)
+        print(
+            f"  hits a query: median {statistics.median(totals):,.0f}, "
+            f"max {max(totals):,}; queries with no hit: {totals.count(0)}",
+            flush=True,
+        )
+        report("in process", timings)
+        proc, base = serve(db, args.workers)
+        try:
+            report("over HTTP", over_http(base, mix))
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        print(f"  the mix: {mix[:8]}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
