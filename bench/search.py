@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import random
 import re
 import sqlite3
@@ -71,9 +72,11 @@ def query_mix(db: Path, count: int, seed: int = 2010) -> list[tuple[str, str]]:
         return rng.choice(rng.choice(words_of)).lower()
 
     def phrase() -> str:
-        ws = rng.choice([ws for ws in rng.sample(words_of, 20) if len(ws) > 1] or words_of)
-        i = rng.randrange(max(len(ws) - 1, 1))
-        return '"' + " ".join(ws[i : i + 2]).lower() + '"'
+        tokens = re.findall(r"[A-Za-z]+", rng.choice(subjects))
+        pairs = [(a, b) for a, b in itertools.pairwise(tokens) if len(a + b) > 6]
+        if not pairs:
+            return phrase()
+        return '"' + " ".join(rng.choice(pairs)).lower() + '"'
 
     def one_filter() -> str:
         pick = rng.randrange(4)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from cablegate.archive import Archive, Listed
 from cablegate.parse import canonical_id
+from cablegate.search.columns import Columns, columns
 from cablegate.search.query import (
     And,
     Filter,
@@ -116,18 +119,24 @@ def date_range(name: str, value: str) -> tuple[str | None, str | None]:
     return _period(value, name)
 
 
-def _filter_sql(node: Filter) -> tuple[str, list[str]]:
+def _filter_sql(node: Filter, probe: bool = False) -> tuple[str, list[str]]:
+    """SQL for a filter; ``probe``: other conditions of the same AND find the candidates, so
+    a tag is checked on each of them rather than listing every cable with the tag."""
     value = node.value
+    if node.field == "tag" and probe:
+        return "EXISTS (SELECT 1 FROM tags t WHERE t.cable_id = c.id AND t.tag = ?)", [
+            value.upper()
+        ]
     if node.field == "tag":
         return "c.id IN (SELECT cable_id FROM tags WHERE tag = ?)", [value.upper()]
-    if node.field == "origin":
+    if node.field in ("origin", "classification"):
+        column = f"c.{node.field}"
         if value.endswith("*"):
-            return "c.origin LIKE ? ESCAPE '\\'", [_like(value[:-1]) + "%"]
-        return "c.origin = ? COLLATE NOCASE", [value]
-    if node.field == "classification":
-        if value.endswith("*"):
-            return "c.classification LIKE ? ESCAPE '\\'", [_like(value[:-1]) + "%"]
-        return "c.classification = ? COLLATE NOCASE", [value]
+            return f"{column} LIKE ? ESCAPE '\\'", [_like(value[:-1]) + "%"]
+        # Any case matches; the archive's own spelling, found in the browse counts, lets the
+        # comparison use the column's index.
+        known = f"SELECT key FROM browse WHERE kind = '{node.field}' AND key = ? COLLATE NOCASE"
+        return f"{column} IN ({known})", [value]
     if node.field == "id":
         return "c.canonical_id = ?", [canonical_id(value) or value.upper()]
     if node.field == "ref":
@@ -149,17 +158,17 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def compile_node(node: Node) -> tuple[str, list[str]]:
-    """A SQL condition on ``cables c`` for any tree."""
+def compile_node(node: Node, probe: bool = False) -> tuple[str, list[str]]:
+    """A SQL condition on ``cables c`` for any tree (``probe``: see :func:`_filter_sql`)."""
     if _pure_text(node):
         return (
             "c.id IN (SELECT rowid FROM cables_fts WHERE cables_fts MATCH ?)",
             [fts_expression(node)],
         )
     if isinstance(node, Filter):
-        return _filter_sql(node)
-    if isinstance(node, Not):
-        sql, args = compile_node(node.item)
+        return _filter_sql(node, probe)
+    if isinstance(node, Not):  # never finds candidates itself: check each one
+        sql, args = compile_node(node.item, probe=True)
         return f"NOT ({sql})", args
     assert isinstance(node, (And, Or))
     parts = [compile_node(item) for item in node.items]
@@ -175,16 +184,17 @@ def plan(tree: Node | None) -> tuple[str, list[str], str | None]:
     items = list(tree.items) if isinstance(tree, And) else [tree]
     text = [item for item in items if _pure_text(item)]
     rest = [item for item in items if not _pure_text(item)]
-    conditions = [compile_node(item) for item in rest]
+    conditions = [compile_node(item, probe=_probes(item, items, bool(text))) for item in rest]
     where = " AND ".join(sql for sql, _ in conditions)
     args = [a for _, part in conditions for a in part]
     if text:
         expression = fts_expression(And(tuple(text)) if len(text) > 1 else text[0])
-        sql = (
-            f"SELECT cables_fts.rowid AS id, bm25(cables_fts, {WEIGHTS}) AS score "
-            "FROM cables_fts JOIN cables c ON c.id = cables_fts.rowid WHERE cables_fts MATCH ?"
-            + (f" AND {where}" if where else "")
-        )
+        sql = f"SELECT cables_fts.rowid, bm25(cables_fts, {WEIGHTS}) FROM cables_fts "
+        if where:  # the index finds the hits, then each is checked against the filters
+            sql += "CROSS JOIN cables c ON c.id = cables_fts.rowid "
+            sql += f"WHERE cables_fts MATCH ? AND {where}"
+        else:
+            sql += "WHERE cables_fts MATCH ?"
         return sql, [expression, *args], expression
     ranking = positive_terms(tree)
     if ranking:  # rank by the terms a hit may have matched (under an OR)
@@ -198,25 +208,17 @@ def plan(tree: Node | None) -> tuple[str, list[str], str | None]:
     return f"SELECT c.id, NULL AS score FROM cables c WHERE {where}", args, None
 
 
+def _probes(item: Node, items: list[Node], text: bool) -> bool:
+    """Whether a tag filter is checked on candidates that the rest of its AND finds: yes when
+    there is text or another kind of filter, and for all tags but the first of an AND of tags."""
+    if not (isinstance(item, Filter) and item.field == "tag"):
+        return False
+    tags = [i for i in items if isinstance(i, Filter) and i.field == "tag"]
+    return text or len(tags) < len(items) or item is not tags[0]
+
+
 # -- running it ------------------------------------------------------------------------------
 
-_ORDER = {
-    "relevance": "h.score IS NULL, h.score, c.created DESC, c.canonical_id",
-    "newest": "c.created IS NULL, c.created DESC, c.canonical_id",
-    "oldest": "c.created IS NULL, c.created, c.canonical_id",
-}
-_FACET_SQL = {
-    "origin": "SELECT c.origin, count(*) FROM temp.hits h JOIN cables c ON c.id = h.id "
-    "WHERE c.origin IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-    "tag": "SELECT t.tag, count(*) FROM temp.hits h JOIN tags t ON t.cable_id = h.id "
-    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-    "classification": "SELECT c.classification, count(*) FROM temp.hits h "
-    "JOIN cables c ON c.id = h.id WHERE c.classification IS NOT NULL "
-    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-    "year": "SELECT substr(c.created, 1, 4), count(*) FROM temp.hits h "
-    "JOIN cables c ON c.id = h.id WHERE c.created IS NOT NULL GROUP BY 1 ORDER BY 1 DESC "
-    "LIMIT ?",
-}
 _ID_QUERY = re.compile(r"\s*(\d{2})?\s*([A-Za-z][A-Za-z ]*?)\s*(\d{1,6})\s*")
 
 
@@ -231,47 +233,15 @@ def search(
 ) -> Results:
     """Search the archive; raises :class:`QueryError` only for values a filter cannot use."""
     query = parse_query(text)
-    order = _order(query, sort)
     page, per_page = max(page, 0), min(max(per_page, 1), 200)
-    sql, args, _ = plan(query.tree)
-    conn = archive.conn
-    with archive.snapshot():
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, score REAL)")
-        conn.execute("DELETE FROM temp.hits")
-        _run(conn, f"INSERT INTO temp.hits (id, score) {sql}", args)
-        total = conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0]
-        rows = conn.execute(
-            f"{_HIT_COLUMNS} FROM temp.hits h JOIN cables c ON c.id = h.id "
-            f"ORDER BY {order} LIMIT ? OFFSET ?",
-            (per_page, page * per_page),
-        ).fetchall()
-        counts = {
-            name: [(str(k), n) for k, n in conn.execute(_FACET_SQL[name], (facet_size,))]
-            for name in FACETS
-            if facets
-        }
+    with archive.snapshot() as conn:
+        found = _Found.run(archive, query, sort)
+        shown = found.hits(conn, page * per_page, per_page)
+        counts = found.facets(facet_size) if facets else {}
         terms = positive_terms(query.tree)
-        hits = [Hit(*row, snippet=_snippet(archive, row[0], terms)) for row in rows]
+        hits = [replace(hit, snippet=_snippet(archive, hit.canonical_id, terms)) for hit in shown]
         jump = _jump(archive, query)
-    return Results(query, total, page, per_page, sort, hits, counts, jump)
-
-
-_HIT_COLUMNS = (
-    "SELECT c.canonical_id, c.subject, c.created, c.released, c.classification, c.origin, h.score"
-)
-
-
-def _order(query: Query, sort: str) -> str:
-    if sort not in SORTS:
-        raise QueryError(f"sort: {sort!r} is not one of {', '.join(SORTS)}")
-    return _ORDER["newest" if sort == "relevance" and query.tree is None else sort]
-
-
-def _run(conn: sqlite3.Connection, sql: str, args: list[str]) -> sqlite3.Cursor:
-    try:
-        return conn.execute(sql, args)
-    except sqlite3.OperationalError as exc:  # an FTS5 expression we failed to make safe
-        raise QueryError(f"cannot run this query: {exc}") from None
+    return Results(query, found.total, page, per_page, sort, hits, counts, jump)
 
 
 def all_hits(
@@ -280,16 +250,80 @@ def all_hits(
     """Every hit of a query (or the first ``limit``), in order, without snippets (for
     exports, feeds and tests)."""
     query = parse_query(text)
-    order = _order(query, sort)
-    sql, args, _ = plan(query.tree)
-    cut = "" if limit is None else f" LIMIT {int(limit)}"
     with archive.snapshot() as conn:
-        rows = _run(
-            conn,
-            f"{_HIT_COLUMNS} FROM ({sql}) h JOIN cables c ON c.id = h.id ORDER BY {order}{cut}",
-            args,
-        ).fetchall()
-    return [Hit(*row) for row in rows]
+        found = _Found.run(archive, query, sort)
+        return found.hits(conn, 0, found.total if limit is None else limit)
+
+
+@dataclass
+class _Found:
+    """Every hit of a query in order: row IDs and scores, with the archive's columns."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    columns: Columns
+
+    @classmethod
+    def run(cls, archive: Archive, query: Query, sort: str) -> _Found:
+        """Run ``query`` (inside a read transaction) and sort its hits."""
+        if sort not in SORTS:
+            raise QueryError(f"sort: {sort!r} is not one of {', '.join(SORTS)}")
+        sql, args, _ = plan(query.tree)
+        conn = archive.conn
+        rows = _run(conn, sql, args).fetchall()
+        table = np.array(rows, dtype=np.float64).reshape(len(rows), 2)
+        ids, scores = table[:, 0].astype(np.int64), table[:, 1]
+        cols = columns(conn, str(archive.url))
+        if sort == "relevance" and query.tree is not None:
+            # Best (lowest) BM25 first, unscored hits last, ties newest first.
+            unscored = np.isnan(scores)
+            order = np.lexsort((cols.newest[ids], np.where(unscored, 0.0, scores), unscored))
+        else:
+            order = np.argsort((cols.oldest if sort == "oldest" else cols.newest)[ids])
+        return cls(ids[order], scores[order], cols)
+
+    @property
+    def total(self) -> int:
+        return len(self.ids)
+
+    def hits(self, conn: sqlite3.Connection, start: int, count: int) -> list[Hit]:
+        """The hits from ``start`` on, in order, with their cables' columns."""
+        out: list[Hit] = []
+        for at in range(start, min(start + count, self.total), _CHUNK):
+            ids = self.ids[at : min(at + _CHUNK, start + count)]
+            marks = ",".join("?" * len(ids))
+            rows = {
+                r[0]: r[1:]
+                for r in conn.execute(
+                    "SELECT id, canonical_id, subject, created, released, classification, "
+                    f"origin FROM cables WHERE id IN ({marks})",
+                    ids.tolist(),
+                )
+            }
+            scores = self.scores[at : at + len(ids)]
+            for cable_id, score in zip(ids.tolist(), scores.tolist(), strict=True):
+                out.append(Hit(*rows[cable_id], None if score != score else score))
+        return out
+
+    def facets(self, size: int) -> dict[str, list[tuple[str, int]]]:
+        cols, ids = self.columns, self.ids
+        return {
+            "origin": cols.origin.count(ids, size),
+            "tag": cols.tags(ids, size),
+            "classification": cols.classification.count(ids, size),
+            "year": cols.year.count(ids, size, by_name=True),
+        }
+
+
+_CHUNK = 500
+"""Cables looked up per query when hits are read."""
+
+
+def _run(conn: sqlite3.Connection, sql: str, args: list[str]) -> sqlite3.Cursor:
+    try:
+        return conn.execute(sql, args)
+    except sqlite3.OperationalError as exc:  # an FTS5 expression we failed to make safe
+        raise QueryError(f"cannot run this query: {exc}") from None
 
 
 def _jump(archive: Archive, query: Query) -> str | None:

@@ -74,9 +74,7 @@ class Site:
         generation = self.archive.state().generation
         if self._pane is None or self._pane[0] != generation:
             pane = views.pane(self.archive)
-            html = Markup(
-                self.env.get_template("_pane.html").render(pane=pane, served=self.served)
-            )
+            html = Markup(self.env.get_template("_pane.html").render(pane=pane, served=self.served))
             self._pane = (generation, pane, html)
         return self._pane[1], self._pane[2]
 
