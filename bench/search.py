@@ -168,6 +168,27 @@ def report(label: str, timings: dict[str, list[float]]) -> None:
         )
 
 
+BUCKETS = ((0, 1_000), (1_000, 10_000), (10_000, 50_000), (50_000, 10**9))
+
+
+def by_size(timings: dict[str, list[float]], totals: list[int], mix: list[tuple[str, str]]) -> None:
+    """In-process latency by the number of hits: BM25 scores every matching cable."""
+    seen = {kind: 0 for kind in KINDS}
+    pairs = []
+    for (kind, _), total in zip(mix, totals, strict=True):
+        pairs.append((total, timings[kind][seen[kind]]))
+        seen[kind] += 1
+    for low, high in BUCKETS:
+        ms = [t for total, t in pairs if low <= total < high]
+        if len(ms) >= 2:
+            p = percentiles(ms)
+            print(
+                f"  in process {f'{low:,}-{high:,}' if high < 10**9 else f'{low:,}+'} hits: "
+                f"{len(ms):>4} queries, p50 {p['p50']:6.1f} ms, p95 {p['p95']:6.1f} ms",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/cablegate-bench"))
@@ -198,6 +219,7 @@ def main() -> None:
             flush=True,
         )
         report("in process", timings)
+        by_size(timings, totals, mix)
         proc, base = serve(db, args.workers)
         try:
             report("over HTTP", over_http(base, mix))

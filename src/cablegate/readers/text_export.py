@@ -37,12 +37,55 @@ def looks_like(head: str) -> bool:
     return normalise_classification(lines[3]) in CLASSIFICATIONS
 
 
-def split_boxes(text: str) -> tuple[str, str]:
-    """Split the joined header and body boxes at the body's classification line."""
+_WEEKDAY_LINE = (
+    r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{1,2} (?:January|February|March|April|May"
+    r"|June|July|August|September|October|November|December) \d{4}, \d\d:\d\d\n"
+)
+
+
+def _preambles(ref_id: str) -> re.Pattern[str]:
+    """Lines that some sources put at the top of the body box, before its classification
+    line: a dateline (``Friday, 05 February 2010, 15:09``), ``Cable dated:...``, or the fields
+    of the cable's own ``cables.csv`` row (row number, date, this ID)."""
+    cid = re.escape(ref_id)
+    return re.compile(
+        rf"{_WEEKDAY_LINE}"
+        r"|Cable dated:\d{4}-\d\d-\d\dT"
+        rf"|(?:(?P<row>\d+)[\t\n])?\d{{4}}-\d\d-\d\d(?: \d\d:\d\d:\d\d)?[\t\n]+{cid}[\t\n]"
+        rf"|(?P<csv>\d+),\d{{1,2}}/\d{{1,2}}/\d{{4}} \d{{1,2}}:\d\d,{cid},"
+        rf"|id: \d+\ndate: [^\n]*\nrefid: {cid}\n"
+    )
+
+
+def _row_number_start(text: str, m: re.Match[str]) -> int:
+    """Where a cables.csv row number glued to the header's last line starts: after the
+    header's last number: a four-digit message serial (``... MONTERREY 8713`` + ``174082``) or
+    a date-time group's year (``292031Z Sep 05`` + ``41662``)."""
+    group = "row" if m.group("row") is not None else "csv" if m.group("csv") else None
+    if group is None:
+        return m.start()
+    start, digits = m.start(group), m.group(group)
+    before = text[:start]
+    if re.search(r"\d{6}Z [A-Z][A-Za-z]{2} $", before):  # a date-time group: ``Sep 05``
+        keep = 2
+    elif before.endswith(" "):  # a routing line's message serial: ``MONTERREY 8713``
+        keep = 4
+    else:
+        keep = 0
+    return start + keep if len(digits) > keep else start
+
+
+def split_boxes(text: str, ref_id: str | None = None) -> tuple[str, str]:
+    """Split the joined header and body boxes where the body starts: at its classification
+    line, or at a preamble before it (see :func:`_preambles`) when the cable's ID is known."""
     dtg = re.search(r"(?m)^[ \t]*(?:[A-Z](?: [A-Z])?[ \t]+)?\d{6}Z[ \t]+[A-Z]{3}", text)
     search_from = dtg.end() if dtg else 0
-    for m in _BODY_START.finditer(text, search_from):
-        return text[: m.start()], text[m.start() :]
+    starts = [m.start() for m in [_BODY_START.search(text, search_from)] if m]
+    if ref_id and (m := _preambles(ref_id).search(text)):
+        starts.append(_row_number_start(text, m))
+    if starts:
+        at = min(starts)
+        return text[:at], text[at:]
     if dtg is None:
         return "", text
     blank = text.find("\n\n", search_from)
@@ -67,7 +110,7 @@ def read_text_export(data: bytes, path: str) -> Cable:
         created = dt.datetime.strptime(date_text, _DATE_FORMAT).astimezone(dt.UTC)
     except ValueError:
         raise ReadError(path, f"third line {date_text[:40]!r} is not a date") from None
-    header, body = split_boxes(lines[5] if len(lines) > 5 else "")
+    header, body = split_boxes(lines[5] if len(lines) > 5 else "", ref_id)
     return parse_cable(
         ref_id,
         header,
