@@ -4,6 +4,7 @@ body) or by date, snippets, facet counts, and the jump to a cable when the query
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import sqlite3
 from dataclasses import dataclass, field, replace
@@ -302,17 +303,18 @@ class _Found:
             }
             scores = self.scores[at : at + len(ids)]
             for cable_id, score in zip(ids.tolist(), scores.tolist(), strict=True):
-                out.append(Hit(*rows[cable_id], None if score != score else score))
+                out.append(Hit(*rows[cable_id], None if math.isnan(score) else score))
         return out
 
     def facets(self, size: int) -> dict[str, list[tuple[str, int]]]:
         cols, ids = self.columns, self.ids
-        return {
+        counts = {
             "origin": cols.origin.count(ids, size),
             "tag": cols.tags(ids, size),
             "classification": cols.classification.count(ids, size),
             "year": cols.year.count(ids, size, by_name=True),
         }
+        return {name: counts[name] for name in FACETS}
 
 
 _CHUNK = 500

@@ -31,7 +31,6 @@ from cablegate.site.pages import Page, Site, environment
 
 HERE = Path(__file__).resolve().parent
 CACHE_CONTROL = "public, max-age=300"
-FEED_ENTRIES = 50
 
 
 def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
@@ -73,7 +72,7 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
     def search_feed(request: Request, q: str = "") -> Response:
         current = site()
         try:
-            hits = all_hits(current.archive, q, "newest", limit=FEED_ENTRIES)
+            hits = all_hits(current.archive, q, "newest", limit=views.FEED_ENTRIES)
         except QueryError as exc:
             return bad_request(exc)
         path = "/feeds/search.atom?" + urlencode({"q": q})

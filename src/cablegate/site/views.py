@@ -452,7 +452,11 @@ def feed_entries(archive: Archive, ids: list[str]) -> list[FeedEntry]:
     return entries
 
 
-def latest_ids(archive: Archive, limit: int = 50) -> list[str]:
+FEED_ENTRIES = 50
+"""Entries of an Atom feed (the latest releases, a search)."""
+
+
+def latest_ids(archive: Archive, limit: int = FEED_ENTRIES) -> list[str]:
     """The newest releases (the original's order), for the site-wide feed."""
     return [
         r[0]
