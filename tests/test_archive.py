@@ -236,7 +236,8 @@ def test_second_ingest_changes_nothing(
 
 def test_an_archive_of_schema_2_is_migrated(tmp_path: Path) -> None:
     """Schema 3 added the browse order key, schema 4 sender and recipients to the full-text
-    index; an older archive gets them when opened."""
+    index, schema 5 entries, visibility and articles of their own; an older archive gets
+    them when opened, every cable in it public."""
     from cablegate.demo import write_demo
 
     write_demo(tmp_path / "demo", 40)
@@ -253,11 +254,26 @@ def test_an_archive_of_schema_2_is_migrated(tmp_path: Path) -> None:
         conn.execute("ALTER TABLE tags DROP COLUMN sort_key")
         conn.execute("DROP TABLE cables_fts")
         conn.execute("CREATE VIRTUAL TABLE cables_fts USING fts5 (subject, body, content = '')")
+        conn.execute("DROP INDEX versions_due")
+        conn.execute("ALTER TABLE versions DROP COLUMN release_at")
+        conn.execute("ALTER TABLE versions DROP COLUMN published_at")
+        conn.execute("DROP TABLE entries")
+        conn.execute("DROP TABLE article_cables")
+        conn.execute("DROP TABLE articles")
+        conn.execute(
+            "CREATE TABLE articles (cable_id INTEGER NOT NULL, position INTEGER NOT NULL, "
+            "url TEXT NOT NULL, title TEXT, PRIMARY KEY (cable_id, position)) WITHOUT ROWID"
+        )
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
     with Archive.open(db, create=False) as archive:
         assert archive.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
-            "4",
+            "5",
         )
+        assert archive.conn.execute(
+            "SELECT count(*), count(published_at), count(release_at) FROM versions"
+        ).fetchone() == (40, 40, 40)
+        assert archive.conn.execute("SELECT count(*) FROM entries").fetchone() == (40,)
+        assert archive.plan() == []
         hits = archive.conn.execute(
             "SELECT count(*) FROM cables_fts WHERE cables_fts MATCH 'sender : secstate'"
         ).fetchone()[0]

@@ -7,7 +7,7 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import msgspec
 import typer
@@ -25,6 +25,7 @@ from rich.progress import (
 from rich.table import Table
 
 from cablegate.archive import Archive, Change
+from cablegate.archive.store import PRIVATE, PUBLIC, Visibility
 from cablegate.errors import CablegateError, ReadError
 from cablegate.ingest import Report
 from cablegate.model import Cable
@@ -136,6 +137,37 @@ DbOption = Annotated[
 ]
 
 
+PrivateOption = Annotated[
+    bool, typer.Option("--private", help="Keep what this brings private until released.")
+]
+ReleaseAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--release-at",
+        help="Publish what this brings at this time (UTC unless an offset is given), "
+        "e.g. '2010-11-28 18:00'.",
+    ),
+]
+
+
+def _visibility(private: bool, release_at: str | None) -> Visibility:
+    from cablegate.releases import release_time
+
+    if private and release_at:
+        _fail("give --private or --release-at, not both")
+    if release_at:
+        try:
+            return Visibility(release_time(release_at))
+        except CablegateError as exc:
+            _fail(str(exc))
+    return PRIVATE if private else PUBLIC
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[red]error[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(code)
+
+
 def _open(db: str | None, create: bool = False) -> Archive:
     try:
         return Archive.open(db, create=create)
@@ -154,10 +186,14 @@ def ingest(
         int, typer.Option("--jobs", "-j", help="Parsing processes (0: one per core).")
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    private: PrivateOption = False,
+    release_at: ReleaseAtOption = None,
 ) -> None:
-    """Read cables into the archive: new cables, new versions, bad input to quarantine."""
+    """Read cables into the archive: new cables, new versions, bad input to quarantine.
+    What they bring is public at once unless --private or --release-at."""
     from cablegate.ingest import ingest as run_ingest
 
+    visibility = _visibility(private, release_at)
     with _open(db, create=True) as archive, _progress(quiet) as progress:
         task = progress.add_task("ingest", total=None, inputs=0, rate=0.0)
 
@@ -165,7 +201,9 @@ def ingest(
             rate = report.read / report.seconds if report.seconds else 0.0
             progress.update(task, completed=done, total=total, inputs=report.read, rate=rate)
 
-        report = run_ingest(archive, paths, jobs=jobs or None, progress=update)
+        report = run_ingest(
+            archive, paths, jobs=jobs or None, progress=update, visibility=visibility
+        )
     for problem in report.problems[:20]:
         err.print(f"[yellow]quarantined[/yellow] {escape(problem)}", highlight=False)
     if len(report.problems) > 20:
@@ -201,6 +239,8 @@ def quarantine(
     show: Annotated[
         int | None, typer.Option("--show", help="Write the raw bytes of one entry to stdout.")
     ] = None,
+    private: PrivateOption = False,
+    release_at: ReleaseAtOption = None,
 ) -> None:
     """List inputs that could not be read (or retry them after a parser fix)."""
     from cablegate.ingest import retry_quarantine
@@ -214,7 +254,7 @@ def quarantine(
             sys.stdout.buffer.write(raw)
             return
         if retry:
-            report = retry_quarantine(archive)
+            report = retry_quarantine(archive, visibility=_visibility(private, release_at))
             for problem in report.problems:
                 err.print(f"[yellow]still quarantined[/yellow] {escape(problem)}")
             err.print(escape(report.summary()), highlight=False)
@@ -298,6 +338,134 @@ def check(db: DbOption = None) -> None:
     if problems:
         raise typer.Exit(1)
     err.print("archive is consistent")
+
+
+@app.command()
+def release(
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="Cable IDs to schedule, e.g. 08STATE37957.")
+    ] = None,
+    db: DbOption = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="A file of cable IDs (whitespace or commas).")
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option("--query", help="Cables not yet public that match this search query."),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="When: '2010-11-28 18:00' (UTC unless an offset), or now."),
+    ] = None,
+    private: Annotated[
+        bool, typer.Option("--private", help="Unschedule them: private until released.")
+    ] = False,
+    version: Annotated[
+        int | None, typer.Option(help="Only this version of each cable (e.g. the full text).")
+    ] = None,
+) -> None:
+    """Schedule cables for release (--at), keep them private, publish what is due, and list
+    the plan. With no cables given: publish what is due and list the plan."""
+    from cablegate import releases
+
+    chosen = list(ids or [])
+    with _open(db) as archive:
+        try:
+            if file is not None:
+                chosen += releases.ids_in_file(file)
+            if query is not None:
+                found = releases.by_query(archive, query)
+                err.print(f"--query matches {len(found):,} cable(s) not yet public")
+                chosen += found
+            when = releases.release_time(at) if at else None
+        except (CablegateError, ValueError) as exc:
+            _fail(str(exc))
+        if chosen and when is None and not private:
+            _fail("say when: --at '2010-11-28 18:00', --at now, or --private")
+        if chosen:
+            outcome = releases.schedule(archive, chosen, None if private else when, version)
+            what = "kept private" if private else f"scheduled for {when} UTC"
+            err.print(f"{len(outcome.scheduled):,} cable(s) {what}", highlight=False)
+            for cid in outcome.unknown:
+                err.print(f"[yellow]not in the archive[/yellow] {escape(cid)}", highlight=False)
+            for cid in outcome.already_public:
+                err.print(f"nothing left to release: {escape(cid)}", highlight=False)
+            published = outcome.published
+        else:
+            published = archive.publish_due()
+        for item in published:
+            err.print(f"published {item.canonical_id} (version {item.version}) at {item.at}")
+        _print_plan(archive)
+    if chosen and outcome.unknown:
+        raise typer.Exit(1)
+
+
+def _print_plan(archive: Archive) -> None:
+    plan = archive.plan()
+    table = Table("release (UTC)", "cables", "versions", "first IDs", box=None)
+    groups: dict[str | None, list[str]] = {}
+    for item in plan:
+        groups.setdefault(item.release_at, []).append(item.canonical_id)
+    for when, cids in groups.items():
+        distinct = list(dict.fromkeys(cids))
+        shown = ", ".join(distinct[:3]) + (" ..." if len(distinct) > 3 else "")
+        table.add_row(when or "private", f"{len(distinct):,}", f"{len(cids):,}", shown)
+    if plan:
+        Console(stderr=True).print(table)
+    stats = archive.stats()
+    err.print(
+        f"{stats.cables:,} cable(s) public; {len(plan):,} version(s) not yet public",
+        highlight=False,
+    )
+
+
+articles_app = typer.Typer(no_args_is_help=True, help="Press articles linked to cables.")
+app.add_typer(articles_app, name="articles")
+
+
+@articles_app.command("import")
+def articles_import(
+    files: Annotated[list[Path], typer.Argument(help="CSV or JSON files of articles.")],
+    db: DbOption = None,
+) -> None:
+    """Link press articles to cables: CSV with a header (url, title, outlet, date, cables)
+    or JSON (a list of objects with those keys); cables are IDs, several to a cell."""
+    from cablegate.articles import import_articles, read_articles
+
+    found, problems = [], []
+    for path in files:
+        articles, trouble = read_articles(path)
+        found += articles
+        problems += trouble
+    for problem in problems:
+        err.print(f"[yellow]skipped[/yellow] {escape(problem)}", highlight=False)
+    with _open(db) as archive:
+        links = import_articles(archive, found)
+    err.print(
+        f"{len(found):,} article(s) read, {links:,} new link(s) to cables, "
+        f"{len(problems):,} problem(s)",
+        highlight=False,
+    )
+    if problems and not found:
+        raise typer.Exit(1)
+
+
+@app.command()
+def token(
+    db: DbOption = None,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Turn writes over HTTP off.")] = False,
+) -> None:
+    """Make the admin token that writes over HTTP need (scheduling, articles), replacing
+    any earlier one; it is printed once and only its hash is kept."""
+    from cablegate.site.security import new_token, revoke_token
+
+    with _open(db) as archive:
+        if revoke:
+            had = revoke_token(archive)
+            err.print("token revoked" if had else "there was no token")
+            return
+        print(new_token(archive))
+    err.print("keep it secret: send it as 'Authorization: Bearer <token>'; it is not stored")
 
 
 @app.command()

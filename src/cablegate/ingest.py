@@ -19,7 +19,7 @@ from pathlib import Path
 from cablegate import workers
 from cablegate.archive import Archive, Outcome, Source, utc_now
 from cablegate.archive.records import Prepared, prepare
-from cablegate.archive.store import Writer
+from cablegate.archive.store import PUBLIC, Visibility, Writer
 from cablegate.errors import ReadError
 from cablegate.model import Cable
 from cablegate.readers.collect import (
@@ -134,8 +134,10 @@ def ingest(
     paths: Iterable[str | os.PathLike[str]],
     jobs: int | None = None,
     progress: Progress | None = None,
+    visibility: Visibility = PUBLIC,
 ) -> Report:
-    """Read every input under ``paths`` into the archive; see :class:`Report`."""
+    """Read every input under ``paths`` into the archive; see :class:`Report`. What they
+    bring is public at once (by default), private, or scheduled (``visibility``)."""
     paths = [Path(p) for p in paths]
     jobs = jobs or os.cpu_count() or 1
     report = Report()
@@ -143,7 +145,7 @@ def ingest(
     total = input_size(paths)
     _tick(progress, report, started, 0, total)
     meter = Meter()
-    writer = archive.writer(utc_now())
+    writer = archive.writer(utc_now(), visibility)
     pool = workers.pool(jobs) if jobs > 1 else None
     pending: deque[_Batch] = deque()
     try:
@@ -162,6 +164,7 @@ def ingest(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+    archive.publish_due()  # a release time given in the past
     report.seconds = time.perf_counter() - started
     return report
 
@@ -203,19 +206,22 @@ def _write(archive: Archive, writer: Writer, batch: _Batch, report: Report) -> N
                     report.count(writer.add(result, source))
 
 
-def retry_quarantine(archive: Archive, ids: Iterable[int] | None = None) -> Report:
+def retry_quarantine(
+    archive: Archive, ids: Iterable[int] | None = None, visibility: Visibility = PUBLIC
+) -> Report:
     """Read quarantined inputs again (after a parser fix): those that now parse are stored
-    and leave the quarantine; the others stay, with the new error and one more attempt."""
+    (with ``visibility``) and leave the quarantine; the others stay, with the new error and
+    one more attempt."""
     wanted = set(ids) if ids is not None else None
     report = Report()
     started = time.perf_counter()
-    writer = archive.writer(utc_now())
+    writer = archive.writer(utc_now(), visibility)
     for entry in archive.quarantined():
         if wanted is not None and entry.id not in wanted:
             continue
         raw = archive.quarantine_raw(entry.id)
         if raw is None:
-            _retry_file(archive, entry.id, entry.path, report)
+            _retry_file(archive, entry.id, entry.path, report, visibility)
             continue
         if entry.format is not None:
             docs: list[Document | ReadError | Skipped] = [
@@ -255,7 +261,9 @@ def retry_quarantine(archive: Archive, ids: Iterable[int] | None = None) -> Repo
     return report
 
 
-def _retry_file(archive: Archive, entry_id: int, path: str, report: Report) -> None:
+def _retry_file(
+    archive: Archive, entry_id: int, path: str, report: Report, visibility: Visibility
+) -> None:
     """A quarantined input without stored bytes (e.g. a corrupt archive): read its file again."""
     outer = Path(path.split("!", 1)[0])
     if not outer.is_file():
@@ -269,7 +277,7 @@ def _retry_file(archive: Archive, entry_id: int, path: str, report: Report) -> N
         return
     with archive.transaction() as conn:
         conn.execute("DELETE FROM quarantine WHERE id = ?", (entry_id,))
-    again = ingest(archive, [outer], jobs=1)
+    again = ingest(archive, [outer], jobs=1, visibility=visibility)
     for name in ("read", "new", "versions", "unchanged", "quarantined", "skipped"):
         setattr(report, name, getattr(report, name) + getattr(again, name))
     report.problems.extend(again.problems)

@@ -79,6 +79,10 @@ class Article(msgspec.Struct, frozen=True, omit_defaults=True):
 
     url: str
     title: str | None = None
+    outlet: str | None = None
+    """The newspaper or site that published it."""
+    published: str | None = None
+    """Its date, ``2010-11-28``."""
 
 
 class Provenance(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -13,10 +13,10 @@ import msgspec
 from cablegate.archive.history import Change, compare
 from cablegate.archive.records import decode_cable, index_row, sort_key, version_order
 from cablegate.archive.schema import COLUMNS_ADDED, DROPPED, FTS, SCHEMA_VERSION, TABLES
-from cablegate.archive.store import Writer
+from cablegate.archive.store import PUBLIC, Published, Visibility, Writer, utc_now
 from cablegate.archive.url import DatabaseURL, parse_url
 from cablegate.errors import CablegateError
-from cablegate.model import Cable
+from cablegate.model import Article, Cable
 
 
 class VersionInfo(msgspec.Struct, frozen=True):
@@ -39,6 +39,16 @@ class Citation(msgspec.Struct, frozen=True):
     in_archive: bool
     text: str | None = None
     label: str | None = None
+
+
+class Scheduled(msgspec.Struct, frozen=True):
+    """A version not yet public: when it is due (None: private), and whether its cable is
+    public already (with another version)."""
+
+    canonical_id: str
+    version: int
+    release_at: str | None
+    cable_public: bool
 
 
 class QuarantineEntry(msgspec.Struct, frozen=True):
@@ -146,8 +156,8 @@ class Archive:
             "COMMIT;",
         ]
         self.conn.executescript("".join(script))
-        if old == 1:
-            self._backfill_articles()
+        if old is not None and old < 5:
+            self._entries_and_articles()
         if old is not None and old < 3:
             self._backfill_sort_keys()
         if old is not None and old < 4:
@@ -176,22 +186,20 @@ class Archive:
                 "(SELECT c.sort_key FROM cables c WHERE c.id = tags.cable_id)"
             )
 
-    def _backfill_articles(self) -> None:
-        """Schema 1 -> 2: the articles table, filled from each cable's current record."""
+    def _entries_and_articles(self) -> None:
+        """Schema 4 -> 5: every cable and version so far was public; the articles each site
+        page listed, from the stored records."""
         with self.transaction() as conn:
-            rows = conn.execute(
-                "SELECT c.id, v.data FROM cables c JOIN versions v "
-                "ON v.cable_id = c.id AND v.number = c.current"
-            ).fetchall()
-            for cable_id, data in rows:
-                conn.executemany(
-                    "INSERT OR IGNORE INTO articles (cable_id, position, url, title) "
-                    "VALUES (?, ?, ?, ?)",
-                    [
-                        (cable_id, i, a.url, a.title)
-                        for i, a in enumerate(decode_cable(data).articles)
-                    ],
-                )
+            conn.execute(
+                "INSERT INTO entries (id, canonical_id, versions) "
+                "SELECT id, canonical_id, versions FROM cables"
+            )
+            conn.execute("UPDATE versions SET release_at = ingested_at, published_at = ingested_at")
+            writer = self.writer(utc_now())
+            for (data,) in conn.execute("SELECT data FROM versions ORDER BY cable_id, number"):
+                cable = decode_cable(data)
+                for article in cable.articles:
+                    writer.article(article.url, article.title, cables=[cable.canonical_id])
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -215,8 +223,87 @@ class Archive:
         finally:
             self.conn.execute("COMMIT")
 
-    def writer(self, now: str) -> Writer:
-        return Writer(self.conn, now)
+    def writer(self, now: str, visibility: Visibility = PUBLIC) -> Writer:
+        return Writer(self.conn, now, visibility)
+
+    # -- releases --------------------------------------------------------------------------
+
+    def next_release(self) -> str | None:
+        """When the next scheduled version is due (UTC), or None."""
+        row = self.conn.execute(
+            "SELECT min(release_at) FROM versions "
+            "WHERE published_at IS NULL AND release_at IS NOT NULL"
+        ).fetchone()
+        return row[0] if row else None
+
+    def publish_due(self, now: str | None = None) -> list[Published]:
+        """Publish every version due by ``now`` (default: the present), in one transaction."""
+        now = now or utc_now()
+        due = self.next_release()
+        if due is None or due > now:
+            return []
+        with self.transaction():
+            return self.writer(now).publish_due()
+
+    def plan(self) -> list[Scheduled]:
+        """Every version not yet public: scheduled ones by release time, then private ones."""
+        return [
+            Scheduled(*row)
+            for row in self.conn.execute(
+                "SELECT e.canonical_id, v.number, v.release_at, c.id IS NOT NULL "
+                "FROM versions v JOIN entries e ON e.id = v.cable_id "
+                "LEFT JOIN cables c ON c.id = v.cable_id WHERE v.published_at IS NULL "
+                "ORDER BY v.release_at IS NULL, v.release_at, e.canonical_id, v.number"
+            )
+        ]
+
+    def unpublished(self) -> Iterator[tuple[str, int, Cable]]:
+        """(ID, version number, record) of every version not yet public (for choosing what
+        to release by a query)."""
+        rows = self.conn.execute(
+            "SELECT e.canonical_id, v.number, v.data FROM versions v "
+            "JOIN entries e ON e.id = v.cable_id WHERE v.published_at IS NULL "
+            "ORDER BY e.canonical_id, v.number"
+        ).fetchall()
+        for cid, number, data in rows:
+            yield cid, number, decode_cable(data)
+
+    def holds(self, canonical_id: str) -> bool:
+        """Whether the archive has the cable at all, public or not (for the CLI)."""
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM entries WHERE canonical_id = ?", (canonical_id,)
+            ).fetchone()
+            is not None
+        )
+
+    # -- articles --------------------------------------------------------------------------
+
+    def articles_of(self, canonical_id: str) -> list[Article]:
+        """The press articles linked to a cable, oldest link first."""
+        return [
+            Article(url, title, outlet, published)
+            for url, title, outlet, published in self.conn.execute(
+                "SELECT a.url, a.title, a.outlet, a.published FROM article_cables l "
+                "JOIN articles a ON a.id = l.article_id WHERE l.canonical_id = ? ORDER BY l.id",
+                (canonical_id,),
+            )
+        ]
+
+    def articles(self) -> list[tuple[Article, list[Listed]]]:
+        """Every article that cites a public cable, with those cables (public ones only),
+        newest article first, then by title."""
+        grouped: dict[int, tuple[Article, list[Listed]]] = {}
+        for row in self.conn.execute(
+            "SELECT a.id, a.url, a.title, a.outlet, a.published, c.canonical_id, c.subject, "
+            "c.created, c.released, c.classification, c.origin FROM articles a "
+            "JOIN article_cables l ON l.article_id = a.id "
+            "JOIN cables c ON c.canonical_id = l.canonical_id "
+            "ORDER BY a.published IS NULL, a.published DESC, a.title, a.url, c.canonical_id"
+        ):
+            entry = grouped.setdefault(row[0], (Article(*row[1:5]), []))
+            entry[1].append(Listed(*row[5:]))
+        return list(grouped.values())
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -226,15 +313,20 @@ class Archive:
         ).fetchone()
 
     def cable(self, canonical_id: str, version: int | None = None) -> Cable | None:
-        """A cable's current record, or one of its versions; None if unknown."""
+        """A public cable's current record, or one of its public versions, with the articles
+        linked to it; None if unknown or not public."""
         row = self._cable_row(canonical_id)
         if row is None:
             return None
         data = self.conn.execute(
-            "SELECT data FROM versions WHERE cable_id = ? AND number = ?",
+            "SELECT data FROM versions WHERE cable_id = ? AND number = ? "
+            "AND published_at IS NOT NULL",
             (row[0], version or row[1]),
         ).fetchone()
-        return decode_cable(data[0]) if data else None
+        if data is None:
+            return None
+        cable = decode_cable(data[0])
+        return msgspec.structs.replace(cable, articles=self.articles_of(canonical_id))
 
     def state(self) -> ArchiveState:
         """How often and when the archive last changed (pages built from it change with it)."""
@@ -249,14 +341,16 @@ class Archive:
         return [r[0] for r in self.conn.execute("SELECT canonical_id FROM cables ORDER BY 1")]
 
     def history(self, canonical_id: str) -> list[VersionInfo]:
-        """Every version of a cable in release order (oldest first; the current one last)."""
+        """Every public version of a cable in release order (oldest first; the current one
+        last)."""
         with self.snapshot():
             row = self._cable_row(canonical_id)
             if row is None:
                 return []
             cable_id, current = row
             versions = self.conn.execute(
-                "SELECT number, released, ingested_at, data FROM versions WHERE cable_id = ?",
+                "SELECT number, released, ingested_at, data FROM versions WHERE cable_id = ? "
+                "AND published_at IS NOT NULL",
                 (cable_id,),
             ).fetchall()
             sources: dict[int, list[str]] = {}
@@ -266,6 +360,7 @@ class Archive:
             ):
                 sources.setdefault(number, []).append(path if line is None else f"{path}:{line}")
         versions.sort(key=lambda v: version_order(v[1], v[0]))
+        sources = {v[0]: sources.get(v[0], []) for v in versions}
         infos: list[VersionInfo] = []
         previous: Cable | None = None
         for number, released, ingested_at, data in versions:
@@ -318,6 +413,8 @@ class Archive:
         ]
 
     def stats(self) -> Stats:
+        """Counts of what is public: cables, their public versions and the inputs that gave
+        them, references; and the inputs in quarantine."""
         with self.snapshot() as conn:
 
             def one(sql: str) -> int:
@@ -325,8 +422,11 @@ class Archive:
 
             return Stats(
                 cables=one("SELECT count(*) FROM cables"),
-                versions=one("SELECT count(*) FROM versions"),
-                inputs=one("SELECT count(*) FROM inputs"),
+                versions=one("SELECT count(*) FROM versions WHERE published_at IS NOT NULL"),
+                inputs=one(
+                    "SELECT count(*) FROM inputs i JOIN versions v ON v.cable_id = i.cable_id "
+                    "AND v.number = i.version WHERE v.published_at IS NOT NULL"
+                ),
                 quarantined=one("SELECT count(*) FROM quarantine"),
                 references=one("SELECT count(*) FROM refs WHERE kind = 'cable'"),
                 cited_missing=one(
@@ -379,7 +479,19 @@ class Archive:
                 "WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.cable_id = c.id "
                 "AND v.number = c.current)",
                 "cables whose version count is wrong": "SELECT count(*) FROM cables c "
-                "WHERE versions != (SELECT count(*) FROM versions v WHERE v.cable_id = c.id)",
+                "WHERE versions != (SELECT count(*) FROM versions v WHERE v.cable_id = c.id "
+                "AND v.published_at IS NOT NULL)",
+                "entries whose version count is wrong": "SELECT count(*) FROM entries e "
+                "WHERE versions != (SELECT count(*) FROM versions v WHERE v.cable_id = e.id)",
+                "public cables that are not entries": "SELECT count(*) FROM cables c "
+                "LEFT JOIN entries e ON e.id = c.id AND e.canonical_id = c.canonical_id "
+                "WHERE e.id IS NULL",
+                "public cables whose current version is not public": "SELECT count(*) "
+                "FROM cables c JOIN versions v ON v.cable_id = c.id AND v.number = c.current "
+                "WHERE v.published_at IS NULL",
+                "cables with a public version but no public row": "SELECT count(DISTINCT "
+                "v.cable_id) FROM versions v LEFT JOIN cables c ON c.id = v.cable_id "
+                "WHERE v.published_at IS NOT NULL AND c.id IS NULL",
                 "versions without an input": "SELECT count(*) FROM versions v WHERE NOT EXISTS "
                 "(SELECT 1 FROM inputs i WHERE i.cable_id = v.cable_id "
                 "AND i.version = v.number)",

@@ -1,12 +1,24 @@
 """The archive's tables (SQLite dialect).
 
-- ``cables``: one row per cable, the columns of its *current* version (what pages show);
+- ``entries``: one row per cable the archive holds, public or not (its ID and how many
+  versions it has); ``versions`` and ``inputs`` point at it (schema 5);
 - ``versions``: every distinct text of a cable ever ingested, the whole parsed record as
-  compressed JSON; ``cables.current`` points at one of them;
+  compressed JSON, with its visibility: ``release_at`` (NULL: private) and ``published_at``
+  (when it became public; NULL: not yet);
+
+The public tables below hold **public cables only**: a cable gets its ``cables`` row, tags,
+references, browse counts and index entry when its first version is published, and
+``cables.current`` is its newest published version. Every public surface reads these
+tables, so what is not yet public is not there to leak.
+
+- ``cables``: one row per public cable, the columns of its *current* version (what pages
+  show), ``id`` = ``entries.id``;
 - ``inputs``: every input document ever ingested (provenance: path, format, SHA-256, time) and
   the version it gave; an input whose bytes are known is a no-op;
 - ``quarantine``: inputs that could not be read, with their raw bytes and the error;
-- ``articles``: press articles that cite the current version (links found in site pages);
+- ``articles`` and ``article_cables``: press articles (URL, title, outlet, date) and the
+  cable IDs they cite, from site pages at ingest and from ``cablegate articles import``
+  (schema 5); shown only with public cables;
 - ``refs`` and ``tags``: the current version's references (the citation graph, targets may be
   cables not in the archive) and TAGS;
 - ``sort_key`` (in ``cables`` and, copied, in ``tags``): the browse order of the original site
@@ -19,12 +31,17 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY,
+    canonical_id TEXT NOT NULL UNIQUE,
+    versions INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cables (
     id INTEGER PRIMARY KEY,
@@ -45,15 +62,19 @@ CREATE INDEX IF NOT EXISTS cables_origin_order ON cables (origin, sort_key);
 CREATE INDEX IF NOT EXISTS cables_classification_order ON cables (classification, sort_key);
 CREATE INDEX IF NOT EXISTS cables_released ON cables (released);
 CREATE TABLE IF NOT EXISTS versions (
-    cable_id INTEGER NOT NULL REFERENCES cables (id),
+    cable_id INTEGER NOT NULL REFERENCES entries (id),
     number INTEGER NOT NULL,
     text_sha256 TEXT NOT NULL,
     released TEXT,
     ingested_at TEXT NOT NULL,
     data BLOB NOT NULL,
+    release_at TEXT,
+    published_at TEXT,
     PRIMARY KEY (cable_id, number),
     UNIQUE (cable_id, text_sha256)
 );
+CREATE INDEX IF NOT EXISTS versions_due ON versions (release_at)
+    WHERE published_at IS NULL AND release_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS inputs (
     id INTEGER PRIMARY KEY,
     sha256 TEXT NOT NULL,
@@ -61,7 +82,7 @@ CREATE TABLE IF NOT EXISTS inputs (
     row INTEGER,
     format TEXT NOT NULL,
     ingested_at TEXT NOT NULL,
-    cable_id INTEGER NOT NULL REFERENCES cables (id),
+    cable_id INTEGER NOT NULL REFERENCES entries (id),
     version INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_identity ON inputs (sha256, path, ifnull(row, 0));
@@ -99,13 +120,19 @@ CREATE TABLE IF NOT EXISTS tags (
 CREATE INDEX IF NOT EXISTS tags_tag ON tags (tag, cable_id);
 CREATE INDEX IF NOT EXISTS tags_order ON tags (tag, sort_key);
 CREATE TABLE IF NOT EXISTS articles (
-    cable_id INTEGER NOT NULL REFERENCES cables (id),
-    position INTEGER NOT NULL,
-    url TEXT NOT NULL,
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
     title TEXT,
-    PRIMARY KEY (cable_id, position)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
+    outlet TEXT,
+    published TEXT
+);
+CREATE TABLE IF NOT EXISTS article_cables (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id),
+    canonical_id TEXT NOT NULL,
+    UNIQUE (article_id, canonical_id)
+);
+CREATE INDEX IF NOT EXISTS article_cables_cable ON article_cables (canonical_id);
 CREATE TABLE IF NOT EXISTS browse (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -129,15 +156,18 @@ COLUMNS_ADDED = {
     3: [
         ("cables", "sort_key TEXT NOT NULL DEFAULT ''"),
         ("tags", "sort_key TEXT NOT NULL DEFAULT ''"),
-    ]
+    ],
+    5: [("versions", "release_at TEXT"), ("versions", "published_at TEXT")],
 }
 """Columns each schema version added to existing tables (``ALTER TABLE`` when migrating)."""
 
 DROPPED = {
     3: ["DROP INDEX IF EXISTS cables_origin", "DROP INDEX IF EXISTS cables_classification"],
     4: ["DROP TABLE IF EXISTS cables_fts"],
+    5: ["DROP TABLE IF EXISTS articles"],
 }
-"""Statements each schema version runs first when migrating (indexes it replaced)."""
+"""Statements each schema version runs first when migrating (what it replaced; schema 5's
+articles are filled again from the stored records)."""
 
 BROWSE_KINDS = ("reldate", "month", "origin", "tag", "classification")
 """Kinds of ``browse`` rows: release day, creation month, origin, tag, classification."""

@@ -1,8 +1,14 @@
-"""Write parsed cables into the archive: new cables, new versions, no-ops and quarantine.
+"""Write parsed cables into the archive: new cables, new versions, no-ops and quarantine;
+publish versions when they are due; link press articles.
 
 Every method runs inside the caller's transaction; nothing here commits. All writes of one
 input (version, current columns, references, tags, browse counts, full-text index, input
 row) happen in that one transaction, so a reader or a crash never sees half of them.
+
+A version is stored with its visibility and reaches the public tables (``cables``, ``tags``,
+``refs``, ``browse``, ``cables_fts``) only when it is published: at once for public input,
+at its release time for scheduled input (:meth:`Writer.publish_due`), never for private
+input until it is scheduled (:meth:`Writer.schedule`).
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 
+import msgspec
+
 from cablegate.archive.records import (
     Prepared,
     browse_keys,
     decode_cable,
     index_row,
+    prepare,
     sort_key,
     version_order,
 )
@@ -45,6 +54,27 @@ class Source:
     row: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """When the versions a writer stores become public: at once (:data:`PUBLIC`, keeping
+    the release date their source gives), not until scheduled (:data:`PRIVATE`), or at a
+    time (``Visibility("2010-11-28 18:00:00")``, UTC; that becomes their release date)."""
+
+    at: str | None = None
+    now: bool = False
+
+
+PUBLIC = Visibility(now=True)
+PRIVATE = Visibility()
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    canonical_id: str
+    version: int
+    at: str
+
+
 def _columns(item: Prepared) -> tuple[str | None, ...]:
     """The ``cables`` columns that come from the current version, in schema order."""
     return (
@@ -66,9 +96,10 @@ def quarantine_key(raw: bytes | None, error: str) -> str:
 class Writer:
     """Applies ingest results to an open SQLite connection (inside a transaction)."""
 
-    def __init__(self, conn: sqlite3.Connection, now: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, now: str, visibility: Visibility = PUBLIC) -> None:
         self.conn = conn
         self.now = now
+        self.visibility = visibility
 
     def known(self, shas: list[str]) -> set[str]:
         """Which of these input SHA-256s the archive has already ingested."""
@@ -94,19 +125,24 @@ class Writer:
         return True
 
     def add(self, item: Prepared, source: Source) -> Outcome:
-        """Store one parsed cable read from ``source``."""
+        """Store one parsed cable read from ``source`` (a text the archive has for this cable
+        already is a no-op, whatever the visibility asked)."""
         if self.seen(source):
             return Outcome.UNCHANGED
-        cable = self.conn.execute(
-            "SELECT id, current, versions FROM cables WHERE canonical_id = ?",
-            (item.canonical_id,),
+        entry = self.conn.execute(
+            "SELECT id, versions FROM entries WHERE canonical_id = ?", (item.canonical_id,)
         ).fetchone()
         self._touch()
-        if cable is None:
-            cable_id = self._new_cable(item)
-            self._input(source, cable_id, 1)
+        self._link_articles(item)
+        if entry is None:
+            cursor = self.conn.execute(
+                "INSERT INTO entries (canonical_id, versions) VALUES (?, 1)",
+                (item.canonical_id,),
+            )
+            assert cursor.lastrowid is not None
+            self._store(cursor.lastrowid, 1, item, source)
             return Outcome.NEW
-        cable_id, current, count = cable
+        cable_id, count = entry
         same = self.conn.execute(
             "SELECT number FROM versions WHERE cable_id = ? AND text_sha256 = ?",
             (cable_id, item.text_sha256),
@@ -114,17 +150,85 @@ class Writer:
         if same is not None:
             self._input(source, cable_id, same[0])
             return Outcome.UNCHANGED
-        number = count + 1
-        self._version(cable_id, number, item)
-        (current_released,) = self.conn.execute(
-            "SELECT released FROM versions WHERE cable_id = ? AND number = ?",
-            (cable_id, current),
-        ).fetchone()
-        if version_order(item.released, number) >= version_order(current_released, current):
-            self._make_current(cable_id, number, item)
-        self.conn.execute("UPDATE cables SET versions = ? WHERE id = ?", (number, cable_id))
-        self._input(source, cable_id, number)
+        self.conn.execute("UPDATE entries SET versions = ? WHERE id = ?", (count + 1, cable_id))
+        self._store(cable_id, count + 1, item, source)
         return Outcome.VERSION
+
+    def schedule(self, canonical_id: str, at: str | None, version: int | None = None) -> int:
+        """Set when the unpublished versions of a cable (or just ``version``) become public
+        (``at``, UTC; None: private). How many versions changed; -1 if the archive does not
+        hold the cable."""
+        entry = self.conn.execute(
+            "SELECT id FROM entries WHERE canonical_id = ?", (canonical_id,)
+        ).fetchone()
+        if entry is None:
+            return -1
+        sql = "UPDATE versions SET release_at = ? WHERE cable_id = ? AND published_at IS NULL"
+        args: list[object] = [at, entry[0]]
+        if version is not None:
+            sql += " AND number = ?"
+            args.append(version)
+        return self.conn.execute(sql, args).rowcount
+
+    def publish_due(self) -> list[Published]:
+        """Publish every version whose release time has come (``now``), oldest first; each
+        takes its release time as its release date."""
+        due = self.conn.execute(
+            "SELECT e.canonical_id, v.cable_id, v.number, v.release_at, v.data "
+            "FROM versions v JOIN entries e ON e.id = v.cable_id "
+            "WHERE v.published_at IS NULL AND v.release_at <= ? "
+            "ORDER BY v.release_at, v.cable_id, v.number",
+            (self.now,),
+        ).fetchall()
+        for _, cable_id, number, at, data in due:
+            cable = decode_cable(data)
+            released = dt.datetime.fromisoformat(at)
+            item = prepare(msgspec.structs.replace(cable, released=released))
+            self.conn.execute(
+                "UPDATE versions SET released = ?, data = ? WHERE cable_id = ? AND number = ?",
+                (item.released, item.data, cable_id, number),
+            )
+            self._publish(cable_id, number, item)
+        if due:
+            self._touch()
+        return [Published(cid, number, at) for cid, _, number, at, _ in due]
+
+    def article(
+        self,
+        url: str,
+        title: str | None = None,
+        outlet: str | None = None,
+        published: str | None = None,
+        cables: tuple[str, ...] | list[str] = (),
+    ) -> int:
+        """Add a press article, or fill in what is known of it, and link it to cable IDs
+        (which need not be in the archive, or public, yet). Its row ID."""
+        self._touch()
+        return self._article(url, title, outlet, published, cables)
+
+    def _article(
+        self,
+        url: str,
+        title: str | None,
+        outlet: str | None,
+        published: str | None,
+        cables: tuple[str, ...] | list[str],
+    ) -> int:
+        self.conn.execute(
+            "INSERT INTO articles (url, title, outlet, published) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET title = coalesce(excluded.title, title), "
+            "outlet = coalesce(excluded.outlet, outlet), "
+            "published = coalesce(excluded.published, published)",
+            (url, title, outlet, published),
+        )
+        (article_id,) = self.conn.execute(
+            "SELECT id FROM articles WHERE url = ?", (url,)
+        ).fetchone()
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO article_cables (article_id, canonical_id) VALUES (?, ?)",
+            [(article_id, cid) for cid in cables],
+        )
+        return int(article_id)
 
     def quarantine(
         self,
@@ -162,27 +266,49 @@ class Writer:
             (source.sha256, source.path, source.row, source.format, self.now, cable_id, version),
         )
 
-    def _new_cable(self, item: Prepared) -> int:
-        cursor = self.conn.execute(
-            "INSERT INTO cables (canonical_id, current, versions, reference_id, created, "
-            "released, classification, origin, subject, sort_key) "
-            "VALUES (?, 1, 1, ?, ?, ?, ?, ?, ?, ?)",
-            (item.canonical_id, *_columns(item)),
-        )
-        cable_id = cursor.lastrowid
-        assert cable_id is not None
-        self._index(cable_id, (item.subject, item.body, *item.routing))
-        self._version(cable_id, 1, item)
-        self._links(cable_id, item)
-        self._count(item, +1)
-        return cable_id
-
-    def _version(self, cable_id: int, number: int, item: Prepared) -> None:
+    def _store(self, cable_id: int, number: int, item: Prepared, source: Source) -> None:
+        """A new version, its input, and its publication when it is public at once."""
+        release_at = self.now if self.visibility.now else self.visibility.at
         self.conn.execute(
-            "INSERT INTO versions (cable_id, number, text_sha256, released, ingested_at, data) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (cable_id, number, item.text_sha256, item.released, self.now, item.data),
+            "INSERT INTO versions (cable_id, number, text_sha256, released, ingested_at, data, "
+            "release_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (cable_id, number, item.text_sha256, item.released, self.now, item.data, release_at),
         )
+        self._input(source, cable_id, number)
+        if self.visibility.now:
+            self._publish(cable_id, number, item)
+
+    def _publish(self, cable_id: int, number: int, item: Prepared) -> None:
+        """Put a version in the public tables: the cable's first, or a later one (current
+        when it is the newest by release time)."""
+        self.conn.execute(
+            "UPDATE versions SET published_at = ? WHERE cable_id = ? AND number = ?",
+            (self.now, cable_id, number),
+        )
+        row = self.conn.execute("SELECT current FROM cables WHERE id = ?", (cable_id,)).fetchone()
+        if row is None:
+            self.conn.execute(
+                "INSERT INTO cables (id, canonical_id, current, versions, reference_id, "
+                "created, released, classification, origin, subject, sort_key) "
+                "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+                (cable_id, item.canonical_id, number, *_columns(item)),
+            )
+            self._index(cable_id, (item.subject, item.body, *item.routing))
+            self._links(cable_id, item)
+            self._count(item, +1)
+            return
+        self.conn.execute("UPDATE cables SET versions = versions + 1 WHERE id = ?", (cable_id,))
+        (current_released,) = self.conn.execute(
+            "SELECT released FROM versions WHERE cable_id = ? AND number = ?",
+            (cable_id, row[0]),
+        ).fetchone()
+        if version_order(item.released, number) >= version_order(current_released, row[0]):
+            self._make_current(cable_id, number, item)
+
+    def _link_articles(self, item: Prepared) -> None:
+        """The press articles a site page lists, linked to its cable."""
+        for url, title in item.articles:
+            self._article(url, title, None, None, [item.canonical_id])
 
     def _index(self, cable_id: int, row: tuple[str | None, str, str, str]) -> None:
         self.conn.execute(
@@ -224,7 +350,6 @@ class Writer:
         )
         self.conn.execute("DELETE FROM refs WHERE cable_id = ?", (cable_id,))
         self.conn.execute("DELETE FROM tags WHERE cable_id = ?", (cable_id,))
-        self.conn.execute("DELETE FROM articles WHERE cable_id = ?", (cable_id,))
         self._links(cable_id, item)
         self._count(item, +1)
 
@@ -239,11 +364,6 @@ class Writer:
             "INSERT INTO tags (cable_id, position, tag, sort_key) VALUES (?, ?, ?, ?)",
             [(cable_id, i, tag, order) for i, tag in enumerate(item.tags)],
         )
-        if item.articles:
-            self.conn.executemany(
-                "INSERT INTO articles (cable_id, position, url, title) VALUES (?, ?, ?, ?)",
-                [(cable_id, i, url, title) for i, (url, title) in enumerate(item.articles)],
-            )
 
     def _count(self, item: Prepared, delta: int) -> None:
         keys = browse_keys(item.released, item.created, item.origin, item.classification, item.tags)

@@ -8,8 +8,10 @@ conditional requests with 304, so mirrors and proxies can cache it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -26,10 +28,12 @@ from cablegate import exports
 from cablegate.archive import Archive, Listed
 from cablegate.search import QueryError
 from cablegate.search.engine import all_hits
-from cablegate.site import api, views
+from cablegate.site import admin, api, views
 from cablegate.site.pages import Page, Site, environment
+from cablegate.site.security import SecurityHeaders
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger("cablegate.site")
 CACHE_CONTROL = "public, max-age=300"
 
 
@@ -40,13 +44,17 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
     Archive.open(db, create=False).close()  # fail early when there is no archive
 
     def site() -> Site:
+        """This thread's site, after publishing any release that is due."""
         if getattr(local, "site", None) is None:
             local.site = Site(Archive.open(db, create=False), base_url, env)
+        publish_due(local.site.archive)
         return local.site
 
     app = FastAPI(title="cablegate", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
+    app.include_router(admin.router(site))
     app.include_router(api.router(site))
     app.openapi = lambda: api.openapi(app)  # type: ignore[method-assign]
 
@@ -118,6 +126,15 @@ def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
         return respond(rendered, request, current.archive.state().modified)
 
     return app
+
+
+def publish_due(archive: Archive) -> None:
+    """Publish the releases due by now, so a cable appears exactly at its time (one indexed
+    query when none is due). An archive that cannot be written to is left as it is."""
+    try:
+        archive.publish_due()
+    except sqlite3.Error:
+        log.exception("cannot publish the releases that are due")
 
 
 def app_from_env() -> FastAPI:

@@ -190,8 +190,11 @@ def build_site(
     base_url: str = "",
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Render every page of the archive at ``db`` into ``out`` (see the module doc)."""
+    """Render every page of the archive at ``db`` into ``out`` (see the module doc), after
+    publishing the releases that are due."""
     started = time.perf_counter()
+    with Archive.open(db, create=False) as archive:
+        archive.publish_due()
     out.mkdir(parents=True, exist_ok=True)
     old = read_manifest(out)
     report = BuildReport()

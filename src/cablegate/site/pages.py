@@ -32,12 +32,14 @@ _FEED = re.compile(r"/feeds/(?:(latest)|(tag|origin)/([^/]+))\.atom")
 
 def environment() -> Environment:
     """The Jinja2 environment: HTML autoescaped everywhere."""
-    return Environment(
+    env = Environment(
         loader=PackageLoader("cablegate.site", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["web_url"] = urls.web_url
+    return env
 
 
 @dataclass(frozen=True)

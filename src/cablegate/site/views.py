@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from cablegate.archive import Archive, Listed, VersionInfo, unified_diff
 from cablegate.archive.records import released_prefix
-from cablegate.model import Cable
+from cablegate.model import Article, Cable
 from cablegate.site import markup, urls
 from cablegate.site import tags as tag_table
 
@@ -395,16 +395,12 @@ def latest_release(archive: Archive, pane: Pane) -> BrowsePage | None:
     return browse_page(archive, pane, "reldate", max(days), 0) if days else None
 
 
-def articles(archive: Archive) -> list[tuple[str, str | None, list[tuple[str, str]]]]:
-    """Press articles citing cables: (URL, title, [(cable ID, cable URL)]), by URL."""
-    grouped: dict[str, tuple[str | None, list[tuple[str, str]]]] = {}
-    for url, title, cid, created in archive.conn.execute(
-        "SELECT a.url, a.title, c.canonical_id, c.created FROM articles a "
-        "JOIN cables c ON c.id = a.cable_id ORDER BY a.url, c.canonical_id"
-    ):
-        entry = grouped.setdefault(url, (title, []))
-        entry[1].append((cid, urls.cable_url(cid, created)))
-    return [(url, title, cables) for url, (title, cables) in grouped.items()]
+def articles(archive: Archive) -> list[tuple[Article, list[tuple[str, str]]]]:
+    """Press articles citing public cables, newest first: (article, [(cable ID, URL)])."""
+    return [
+        (article, [(c.canonical_id, urls.cable_url(c.canonical_id, c.created)) for c in cited])
+        for article, cited in archive.articles()
+    ]
 
 
 @dataclass

@@ -1,0 +1,90 @@
+"""Staged releases: choose cables (by ID, a file of IDs, or a query over what is not public
+yet), schedule them for a time, keep them private, or publish them now. The CLI
+(``cablegate release``) and the admin API both call :func:`schedule`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cablegate.archive import Archive, utc_now
+from cablegate.archive.store import Published
+from cablegate.errors import CablegateError
+from cablegate.parse import canonical_id
+from cablegate.search.match import matches
+from cablegate.search.query import parse_query
+
+
+def release_time(text: str, now: str | None = None) -> str:
+    """``2010-11-28 18:00``, ``2010-11-28T18:00:00+01:00``, ``2010-11-28`` or ``now`` as
+    the archive's UTC time text; a time without a zone is UTC."""
+    text = text.strip()
+    if text.lower() == "now":
+        return now or utc_now()
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CablegateError(
+            f"{text!r}: not a time (write 2010-11-28 18:00, in UTC, or with an offset "
+            "like 2010-11-28T18:00+01:00, or now)"
+        ) from None
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return when.isoformat(sep=" ", timespec="seconds")
+
+
+def ids_in_file(path: Path) -> list[str]:
+    """Cable IDs in a text file: any whitespace or commas between them, ``#`` comments."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CablegateError(f"{path}: cannot read it: {exc.strerror}") from None
+    text = re.sub(r"#.*", "", text)
+    return [word for word in re.split(r"[\s,;]+", text) if word]
+
+
+def by_query(archive: Archive, text: str) -> list[str]:
+    """The cables with a version not yet public that matches ``text`` (the search
+    language), checked record by record."""
+    tree = parse_query(text).tree
+    return sorted({cid for cid, _, cable in archive.unpublished() if matches(tree, cable)})
+
+
+@dataclass
+class Outcome:
+    scheduled: dict[str, int] = field(default_factory=dict)
+    """Cable ID -> versions whose release time was set."""
+    unknown: list[str] = field(default_factory=list)
+    """IDs the archive does not hold (or not a cable ID at all)."""
+    already_public: list[str] = field(default_factory=list)
+    """Cables with no version (or not the version asked for) left to release."""
+    published: list[Published] = field(default_factory=list)
+
+
+def schedule(
+    archive: Archive,
+    ids: Iterable[str],
+    at: str | None,
+    version: int | None = None,
+    now: str | None = None,
+) -> Outcome:
+    """Set the release time of the unpublished versions of these cables (``at``, UTC;
+    None: private), then publish whatever is due by ``now``."""
+    outcome = Outcome()
+    wanted = list(dict.fromkeys(canonical_id(i) or i.strip().upper() for i in ids))
+    with archive.transaction():
+        writer = archive.writer(now or utc_now())
+        for cid in wanted:
+            changed = writer.schedule(cid, at, version)
+            if changed < 0:
+                outcome.unknown.append(cid)
+            elif changed == 0:
+                outcome.already_public.append(cid)
+            else:
+                outcome.scheduled[cid] = changed
+    outcome.published = archive.publish_due(now)
+    return outcome

@@ -1,0 +1,125 @@
+"""The only writes over HTTP, each behind the admin token (``Authorization: Bearer ...``):
+scheduling releases and linking press articles. Everything else is done with the CLI on the
+server. These routes are not in the public API schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from cablegate.archive import Archive
+from cablegate.articles import import_articles, parse_record
+from cablegate.errors import CablegateError
+from cablegate.releases import by_query, release_time, schedule
+from cablegate.site.pages import Site
+from cablegate.site.security import check_token, token_configured
+
+MAX_BODY = 10 * 2**20
+
+
+class ReleaseRequest(msgspec.Struct, forbid_unknown_fields=True):
+    ids: list[str] = []
+    query: str | None = None
+    at: str | None = None
+    """When (UTC unless an offset is given), or ``now``; leave out with ``private``."""
+    private: bool = False
+    version: int | None = None
+
+
+class ArticlesRequest(msgspec.Struct, forbid_unknown_fields=True):
+    articles: list[dict[str, object]]
+
+
+def _json(value: object, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(value), status, media_type="application/json")
+
+
+def _denied(archive: Archive, request: Request) -> Response | None:
+    """None when the request carries the admin token, else the answer to give."""
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if not header:
+        return Response(
+            b'{"detail":"this needs the admin token: Authorization: Bearer <token>"}',
+            401,
+            {"WWW-Authenticate": "Bearer"},
+            media_type="application/json",
+        )
+    if not token_configured(archive):
+        return _json({"detail": "writes over HTTP are off (run `cablegate token`)"}, 403)
+    if scheme.lower() != "bearer" or not check_token(archive, given.strip()):
+        return _json({"detail": "wrong admin token"}, 403)
+    return None
+
+
+async def _body(request: Request, kind: type[msgspec.Struct]) -> msgspec.Struct | Response:
+    data = await request.body()
+    if len(data) > MAX_BODY:
+        return _json({"detail": "request body too large"}, 413)
+    try:
+        return msgspec.json.decode(data, type=kind)
+    except msgspec.DecodeError as exc:
+        return _json({"detail": f"bad request body: {exc}"}, 400)
+
+
+def router(site: Callable[[], Site]) -> APIRouter:
+    routes = APIRouter(prefix="/api/admin", include_in_schema=False)
+
+    @routes.get("/releases")
+    def plan(request: Request) -> Response:
+        """Every version not yet public, with its release time (None: private)."""
+        archive = site().archive
+        if (denied := _denied(archive, request)) is not None:
+            return denied
+        return _json(archive.plan())
+
+    @routes.post("/releases")
+    async def releases(request: Request) -> Response:
+        archive = site().archive
+        if (denied := _denied(archive, request)) is not None:
+            return denied
+        body = await _body(request, ReleaseRequest)
+        if isinstance(body, Response):
+            return body
+        assert isinstance(body, ReleaseRequest)
+        if not body.private and not body.at:
+            return _json({"detail": "say when ('at') or 'private'"}, 400)
+        try:
+            when = None if body.private else release_time(body.at or "")
+            ids = body.ids + (by_query(archive, body.query) if body.query else [])
+        except (CablegateError, ValueError) as exc:
+            return _json({"detail": str(exc)}, 400)
+        outcome = schedule(archive, ids, when, body.version)
+        return _json(
+            {
+                "release_at": when,
+                "scheduled": outcome.scheduled,
+                "unknown": outcome.unknown,
+                "nothing_left": outcome.already_public,
+                "published": [p.canonical_id for p in outcome.published],
+            }
+        )
+
+    @routes.post("/articles")
+    async def articles(request: Request) -> Response:
+        archive = site().archive
+        if (denied := _denied(archive, request)) is not None:
+            return denied
+        body = await _body(request, ArticlesRequest)
+        if isinstance(body, Response):
+            return body
+        assert isinstance(body, ArticlesRequest)
+        found, problems = [], []
+        for n, record in enumerate(body.articles, 1):
+            try:
+                found.append(parse_record(record, f"article {n}"))
+            except ValueError as exc:
+                problems.append(str(exc))
+        links = import_articles(archive, found)
+        return _json({"articles": len(found), "new_links": links, "problems": problems})
+
+    return routes
