@@ -134,9 +134,12 @@ def dump_archive(db: Path) -> dict[str, list[tuple]]:
     conn = sqlite3.connect(db)
     try:
         queries = {
+            "entries": "SELECT * FROM entries ORDER BY id",
             "cables": "SELECT * FROM cables ORDER BY id",
-            "versions": "SELECT cable_id, number, text_sha256, released, data FROM versions "
-            "ORDER BY cable_id, number",
+            "versions": "SELECT cable_id, number, text_sha256, released, data, "
+            "release_at IS NULL, published_at IS NULL FROM versions ORDER BY cable_id, number",
+            "articles": "SELECT a.url, a.title, a.outlet, a.published, l.canonical_id "
+            "FROM article_cables l JOIN articles a ON a.id = l.article_id ORDER BY 1, 5",
             "inputs": "SELECT id, sha256, path, row, format, cable_id, version FROM inputs "
             "ORDER BY id",
             "quarantine": "SELECT key, path, row, format, error, raw, attempts FROM quarantine "

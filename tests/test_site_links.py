@@ -115,7 +115,14 @@ def test_static_build_has_no_broken_link_and_matches_the_served_site(
     assert_complete(result, site_db)
     files = {"/" + p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     reachable = set(result.pages) | {"/index.html"}
-    assert files - reachable == {"/404.html", "/" + MANIFEST}
+    assert files - reachable == {"/404.html", "/" + MANIFEST, "/sitemap.xml", "/sitemap-1.xml"}
+    # The sitemap lists every cable's page (and the home and static pages), and matches.
+    sitemap = (out / "sitemap-1.xml").read_text()
+    locs = set(re.findall(r"<loc>(.*?)</loc>", sitemap))
+    cables = {p for p in reachable if p.startswith("/cable/") and "/version-" not in p}
+    assert cables and cables <= locs and "/faq.html" in locs
+    assert client.get("/sitemap-1.xml").text == sitemap
+    assert "<loc>/sitemap-1.xml</loc>" in client.get("/sitemap.xml").text
     # The same bytes as served, page for page, but for what needs a server: the search form
     # and the downloads of listings.
     form = re.compile(rb'<(form|p) class="[^"]*\bserved\b[^"]*".*?</\1>\n', re.S)

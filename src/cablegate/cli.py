@@ -36,7 +36,8 @@ app = typer.Typer(
     add_completion=False,
     help="Turn a raw dump of diplomatic cables into a published, searchable archive.",
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+"""Messages are not wrapped: a line names a file and what is wrong, whole, in logs too."""
 out = Console()
 
 

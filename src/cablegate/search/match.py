@@ -30,8 +30,9 @@ def tokens(text: str | None) -> list[str]:
     return _WORD.findall(bare.casefold())
 
 
-class _Record:
-    """The columns of a cable as the index sees them, tokenized once."""
+class Record:
+    """A cable with its columns as the index sees them, tokenized once (when first
+    needed), for matching many queries."""
 
     def __init__(self, cable: Cable) -> None:
         self.cable = cable
@@ -46,13 +47,17 @@ class _Record:
             "recipients": tokens(recipients),
         }
 
+    def matches(self, tree: Node | None) -> bool:
+        """Whether this cable is a hit of the query ``tree`` (None: everything)."""
+        return tree is None or _match(tree, self)
+
 
 def matches(tree: Node | None, cable: Cable) -> bool:
     """Whether ``cable`` is a hit of the query ``tree`` (None: everything)."""
-    return tree is None or _match(tree, _Record(cable))
+    return Record(cable).matches(tree)
 
 
-def _match(node: Node, record: _Record) -> bool:
+def _match(node: Node, record: Record) -> bool:
     if isinstance(node, Term):
         return _term(node, record)
     if isinstance(node, Filter):
@@ -64,7 +69,7 @@ def _match(node: Node, record: _Record) -> bool:
     return any(_match(item, record) for item in node.items)
 
 
-def _term(term: Term, record: _Record) -> bool:
+def _term(term: Term, record: Record) -> bool:
     words = tokens(term.text)
     if not words:
         return False

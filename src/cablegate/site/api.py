@@ -15,8 +15,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from markupsafe import escape
 
-from cablegate.archive import Citation, Stats, VersionInfo
-from cablegate.model import Cable
+from cablegate.archive import Citation, Listed, Stats, VersionInfo
+from cablegate.model import Article, Cable
 from cablegate.parse import canonical_id
 from cablegate.search import SORTS, QueryError, search
 from cablegate.search.serialize import results_dict
@@ -90,6 +90,12 @@ class ListingResponse(msgspec.Struct):
     rows: list[ListingRow]
 
 
+class ArticleResponse(msgspec.Struct):
+    article: Article
+    cables: list[ListingRow]
+    """The public cables it cites."""
+
+
 class StatsResponse(msgspec.Struct):
     released: int
     total: int
@@ -103,6 +109,7 @@ SCHEMAS = (
     BrowseKey,
     ListingResponse,
     StatsResponse,
+    ArticleResponse,
     Citation,
     VersionInfo,
 )
@@ -279,7 +286,29 @@ def router(site: Any) -> APIRouter:
         pane, _ = current.pane()
         return _json(StatsResponse(pane.released, pane.total, current.archive.stats()))
 
+    @route(
+        "/articles",
+        "ArticleResponse",
+        array=True,
+        summary="Press articles citing cables of the archive, newest first, with those cables",
+    )
+    def articles() -> Response:
+        archive = site().archive
+        return _json(
+            [
+                ArticleResponse(article, [_listed_row(c) for c in cited])
+                for article, cited in archive.articles()
+            ]
+        )
+
     return api
+
+
+def _listed_row(c: Listed) -> ListingRow:
+    url = urls.cable_url(c.canonical_id, c.created)
+    return ListingRow(
+        c.canonical_id, c.subject, c.created, c.released, c.classification, c.origin, url
+    )
 
 
 def openapi(app: FastAPI) -> dict[str, Any]:

@@ -160,6 +160,7 @@ def _tasks(site: Site) -> tuple[list[tuple[str, list]], int]:
         *(f"/{name}" for name in STATIC_PAGES),
         *site.index_paths(),
         *site.feed_paths(),
+        *site.sitemap_paths(),
     ]
     tasks.append(("page", [*pages, NOT_FOUND]))
     statics = sorted(p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*") if p.is_file())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from cablegate.archive import Archive
 from cablegate.parse import canonical_id
@@ -27,6 +27,10 @@ STATIC_PAGES = ("faq.html", "about.html", "articles.html", "statistics.html")
 _CABLE = re.compile(r"/cable/[^/]+/[^/]+/([^/]+?)(?:/version-(\d{1,4}))?\.html")
 _BROWSE = re.compile(r"/(reldate|date|origin|tag|classification)/(.+)_(\d{1,6})\.html")
 _INDEX = re.compile(r"/(date|origin|tag)/([^/_]+)\.html")
+_SITEMAP = re.compile(r"/sitemap(?:-(\d{1,6}))?\.xml")
+_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+SITEMAP_SIZE = 50_000
+"""URLs per sitemap file (the protocol's limit)."""
 _FEED = re.compile(r"/feeds/(?:(latest)|(tag|origin)/([^/]+))\.atom")
 
 
@@ -113,6 +117,8 @@ class Site:
             return self.index(m.group(1), m.group(2))
         if m := _FEED.fullmatch(path):
             return self.feed(path, m.group(2) or "latest", m.group(3))
+        if m := _SITEMAP.fullmatch(path):
+            return self.sitemap(int(m.group(1)) if m.group(1) else None)
         return self.not_found(f"page {path}", path)
 
     def home(self) -> Page:
@@ -215,15 +221,48 @@ class Site:
     # -- every page, for the static build --------------------------------------------------
 
     def cable_paths(self) -> Iterator[tuple[str, str]]:
-        """(canonical ID, URL path) of every cable page, current and earlier versions."""
-        for cid, created, current, count in self.archive.conn.execute(
-            "SELECT canonical_id, created, current, versions FROM cables ORDER BY id"
+        """(canonical ID, URL path) of every cable page, current and earlier public
+        versions."""
+        earlier: dict[int, list[int]] = {}
+        for cable_id, number in self.archive.conn.execute(
+            "SELECT v.cable_id, v.number FROM versions v JOIN cables c ON c.id = v.cable_id "
+            "WHERE c.versions > 1 AND v.number != c.current AND v.published_at IS NOT NULL "
+            "ORDER BY 1, 2"
+        ):
+            earlier.setdefault(cable_id, []).append(number)
+        for cable_id, cid, created in self.archive.conn.execute(
+            "SELECT id, canonical_id, created FROM cables ORDER BY id"
         ).fetchall():
             url = urls.cable_url(cid, created)
             yield cid, url
-            for number in range(1, count + 1):
-                if number != current:
-                    yield cid, urls.version_url(url, number)
+            for number in earlier.get(cable_id, []):
+                yield cid, urls.version_url(url, number)
+
+    def sitemap(self, number: int | None) -> Page:
+        """``/sitemap.xml``: the index of ``/sitemap-N.xml``, each the URLs of up to 50,000
+        pages (the first also the home and static pages); absolute with a base URL."""
+        paths = ["/", *(f"/{name}" for name in STATIC_PAGES)]
+        paths += [path for _, path in self.cable_paths() if "/version-" not in path]
+        parts = [paths[i : i + SITEMAP_SIZE] for i in range(0, len(paths), SITEMAP_SIZE)]
+        base = escape(self.base_url)
+        if number is None:
+            body = "".join(
+                f"<sitemap><loc>{base}/sitemap-{n}.xml</loc></sitemap>"
+                for n in range(1, len(parts) + 1)
+            )
+            xml = f'<sitemapindex xmlns="{_SITEMAP_NS}">{body}</sitemapindex>'
+        elif 1 <= number <= len(parts):
+            body = "".join(f"<url><loc>{base}{escape(p)}</loc></url>" for p in parts[number - 1])
+            xml = f'<urlset xmlns="{_SITEMAP_NS}">{body}</urlset>'
+        else:
+            return self.not_found(f"sitemap {number}")
+        text = f'<?xml version="1.0" encoding="UTF-8"?>\n{xml}\n'
+        return Page(200, text, media_type="application/xml")
+
+    def sitemap_paths(self) -> list[str]:
+        count = sum(1 for p in self.cable_paths() if "/version-" not in p[1])
+        parts = -(-(count + 1 + len(STATIC_PAGES)) // SITEMAP_SIZE)
+        return ["/sitemap.xml", *(f"/sitemap-{n}.xml" for n in range(1, parts + 1))]
 
     def feed_paths(self) -> Iterator[str]:
         pane, _ = self.pane()
