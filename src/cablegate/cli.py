@@ -389,7 +389,7 @@ def release(
             err.print(f"{len(outcome.scheduled):,} cable(s) {what}", highlight=False)
             for cid in outcome.unknown:
                 err.print(f"[yellow]not in the archive[/yellow] {escape(cid)}", highlight=False)
-            for cid in outcome.already_public:
+            for cid in outcome.nothing_left:
                 err.print(f"nothing left to release: {escape(cid)}", highlight=False)
             published = outcome.published
         else:

@@ -60,7 +60,7 @@ class Outcome:
     """Cable ID -> versions whose release time was set."""
     unknown: list[str] = field(default_factory=list)
     """IDs the archive does not hold (or not a cable ID at all)."""
-    already_public: list[str] = field(default_factory=list)
+    nothing_left: list[str] = field(default_factory=list)
     """Cables with no version (or not the version asked for) left to release."""
     published: list[Published] = field(default_factory=list)
 
@@ -83,7 +83,7 @@ def schedule(
             if changed < 0:
                 outcome.unknown.append(cid)
             elif changed == 0:
-                outcome.already_public.append(cid)
+                outcome.nothing_left.append(cid)
             else:
                 outcome.scheduled[cid] = changed
     outcome.published = archive.publish_due(now)

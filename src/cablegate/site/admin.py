@@ -6,6 +6,7 @@ server. These routes are not in the public API schema.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import msgspec
 from fastapi import APIRouter, Request
@@ -56,7 +57,7 @@ def _denied(archive: Archive, request: Request) -> Response | None:
     return None
 
 
-async def _body(request: Request, kind: type[msgspec.Struct]) -> msgspec.Struct | Response:
+async def _body(request: Request, kind: type[msgspec.Struct]) -> Any:
     data = await request.body()
     if len(data) > MAX_BODY:
         return _json({"detail": "request body too large"}, 413)
@@ -77,15 +78,19 @@ def router(site: Callable[[], Site]) -> APIRouter:
             return denied
         return _json(archive.plan())
 
-    @routes.post("/releases")
-    async def releases(request: Request) -> Response:
+    async def admit(request: Request, kind: type[msgspec.Struct]) -> tuple[Archive, Any] | Response:
+        """(archive, decoded body) for a request with the token, else the answer to give."""
         archive = site().archive
         if (denied := _denied(archive, request)) is not None:
             return denied
-        body = await _body(request, ReleaseRequest)
-        if isinstance(body, Response):
-            return body
-        assert isinstance(body, ReleaseRequest)
+        body = await _body(request, kind)
+        return body if isinstance(body, Response) else (archive, body)
+
+    @routes.post("/releases")
+    async def releases(request: Request) -> Response:
+        if isinstance(admitted := await admit(request, ReleaseRequest), Response):
+            return admitted
+        archive, body = admitted
         if not body.private and not body.at:
             return _json({"detail": "say when ('at') or 'private'"}, 400)
         try:
@@ -99,20 +104,16 @@ def router(site: Callable[[], Site]) -> APIRouter:
                 "release_at": when,
                 "scheduled": outcome.scheduled,
                 "unknown": outcome.unknown,
-                "nothing_left": outcome.already_public,
+                "nothing_left": outcome.nothing_left,
                 "published": [p.canonical_id for p in outcome.published],
             }
         )
 
     @routes.post("/articles")
     async def articles(request: Request) -> Response:
-        archive = site().archive
-        if (denied := _denied(archive, request)) is not None:
-            return denied
-        body = await _body(request, ArticlesRequest)
-        if isinstance(body, Response):
-            return body
-        assert isinstance(body, ArticlesRequest)
+        if isinstance(admitted := await admit(request, ArticlesRequest), Response):
+            return admitted
+        archive, body = admitted
         found, problems = [], []
         for n, record in enumerate(body.articles, 1):
             try:
