@@ -15,7 +15,6 @@ import msgspec
 
 from cablegate.archive import Archive, utc_now
 from cablegate.parse import canonical_id
-from cablegate.site.urls import web_url
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,14 @@ class ArticleLinks:
 
 
 FIELDS = ("url", "title", "outlet", "date", "cables")
+
+
+def web_url(url: str | None) -> str | None:
+    """``url`` when it is an absolute http(s) address, else None: links taken from cable
+    pages and article imports are untrusted (no ``javascript:`` or ``data:`` links)."""
+    if url and re.match(r"https?://[^\s/]", url, re.I) and not re.search(r"[\s<>\"]", url):
+        return url
+    return None
 
 
 def parse_record(record: dict[str, Any], where: str) -> ArticleLinks:

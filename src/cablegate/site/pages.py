@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from cablegate.archive import Archive
+from cablegate.articles import web_url
 from cablegate.parse import canonical_id
 from cablegate.search import SORTS, Hit, QueryError, search
 from cablegate.site import urls, views
@@ -42,7 +43,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["web_url"] = urls.web_url
+    env.filters["web_url"] = web_url
     return env
 
 

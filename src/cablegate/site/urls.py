@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from urllib.parse import quote
 
 from cablegate.model import CLASSIFICATIONS
@@ -18,14 +17,6 @@ def cable_url(canonical_id: str, created: dt.datetime | str | None) -> str:
         created = created.strftime("%Y-%m")
     year, month = (created[:4], created[5:7]) if created else ("unknown", "00")
     return f"/cable/{year}/{month}/{canonical_id}.html"
-
-
-def web_url(url: str | None) -> str | None:
-    """``url`` when it is an absolute http(s) address, else None: links taken from cable
-    pages and article imports are untrusted (no ``javascript:`` or ``data:`` links)."""
-    if url and re.match(r"https?://[^\s/]", url, re.I) and not re.search(r"[\s<>\"]", url):
-        return url
-    return None
 
 
 def version_url(cable_url: str, number: int) -> str:
