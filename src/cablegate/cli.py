@@ -342,6 +342,51 @@ def check(db: DbOption = None) -> None:
 
 
 @app.command()
+def copy(
+    source: Annotated[str, typer.Argument(help="The archive to copy (URL or SQLite path).")],
+    target: Annotated[str, typer.Argument(help="An empty archive to copy it into.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Copy a whole archive to another database (SQLite to PostgreSQL and back) and verify
+    every table by row count and checksum."""
+    from cablegate.archive.copy import copy_archive
+
+    with _open(source) as src, _open(target, create=True) as dst, _progress(quiet, "rows") as bar:
+        task = bar.add_task("copy", total=None, inputs=0, rate=0.0)
+        started = time.perf_counter()
+
+        def update(table: str, rows: int) -> None:
+            done = bar.tasks[0].fields["inputs"] + rows
+            rate = done / (time.perf_counter() - started)
+            bar.update(task, description=f"copy {table}", inputs=done, rate=rate)
+
+        try:
+            report = copy_archive(src, dst, update)
+        except CablegateError as exc:
+            _fail(str(exc))
+    table = Table("table", "rows", "copied", "sha256 (source)", "sha256 (copy)", "")
+    for check in report.tables:
+        verdict = "[green]same[/green]" if check.ok else "[red]DIFFERENT[/red]"
+        table.add_row(
+            check.table,
+            f"{check.source_rows:,}",
+            f"{check.copied_rows:,}",
+            check.source_sha256[:12],
+            check.copied_sha256[:12],
+            verdict,
+        )
+    err.print(table)
+    summary = (
+        f"copied {sum(c.copied_rows for c in report.tables):,} rows in {len(report.tables)} "
+        f"tables and indexed {report.indexed:,} cables from {src.url} to {dst.url} "
+        f"in {report.seconds:.1f} s"
+    )
+    err.print(escape(summary), highlight=False)
+    if not report.ok:
+        _fail("the copy differs from the source (see above)", 1)
+
+
+@app.command()
 def release(
     ids: Annotated[
         list[str] | None, typer.Argument(help="Cable IDs to schedule, e.g. 08STATE37957.")

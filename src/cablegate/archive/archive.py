@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 
+from cablegate.archive import db
 from cablegate.archive.history import Change, compare
 from cablegate.archive.records import decode_cable, index_row, sort_key, version_order
-from cablegate.archive.schema import COLUMNS_ADDED, DROPPED, FTS, SCHEMA_VERSION, TABLES
+from cablegate.archive.schema import COLUMNS_ADDED, DROPPED, SCHEMA_VERSION
 from cablegate.archive.store import PUBLIC, Published, Visibility, Writer, utc_now
 from cablegate.archive.url import DatabaseURL, parse_url
 from cablegate.errors import CablegateError
@@ -95,29 +95,20 @@ class ArchiveState(msgspec.Struct, frozen=True):
 
 
 class Archive:
-    """An open archive (SQLite). Use as a context manager, or call :meth:`close`."""
+    """An open archive (SQLite or PostgreSQL). Use as a context manager, or call
+    :meth:`close`."""
 
-    def __init__(self, url: DatabaseURL, conn: sqlite3.Connection) -> None:
+    def __init__(self, url: DatabaseURL, conn: db.Connection, dialect: db.Dialect) -> None:
         self.url = url
         self.conn = conn
+        self.dialect = dialect
 
     @classmethod
     def open(cls, url: str | Path | None = None, create: bool = True) -> Archive:
         """Open (and by default create) the archive at a database URL or SQLite path."""
         parsed = parse_url(url)
-        if parsed.backend != "sqlite":
-            raise CablegateError(f"{parsed}: only SQLite archives are supported so far")
-        path = Path(parsed.target)
-        if not create and not path.exists():
-            raise CablegateError(f"{path}: no archive there (run `cablegate ingest` first)")
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA busy_timeout = 60000")
-        conn.execute("PRAGMA cache_size = -65536")
-        archive = cls(parsed, conn)
+        dialect = db.dialect(parsed)
+        archive = cls(parsed, dialect.connect(parsed, create), dialect)
         archive._migrate()
         return archive
 
@@ -131,9 +122,7 @@ class Archive:
         self.close()
 
     def _migrate(self) -> None:
-        exists = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-        ).fetchone()
+        exists = self.dialect.has_table(self.conn, "meta")
         if exists:
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row and int(row[0]) > SCHEMA_VERSION:
@@ -150,12 +139,12 @@ class Archive:
             script += [f"ALTER TABLE {table} ADD COLUMN {column};" for table, column in added]
             script += [f"{sql};" for sql in DROPPED.get(version, [])]
         script += [
-            TABLES,
-            FTS,
-            f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}');",
+            self.dialect.tables(),
+            f"INSERT INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}') "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value;",
             "COMMIT;",
         ]
-        self.conn.executescript("".join(script))
+        self.dialect.run_script(self.conn, "".join(script))
         if old is not None and old < 5:
             self._entries_and_articles()
         if old is not None and old < 3:
@@ -170,10 +159,8 @@ class Archive:
                 "SELECT c.id, v.data FROM cables c JOIN versions v "
                 "ON v.cable_id = c.id AND v.number = c.current"
             )
-            conn.executemany(
-                "INSERT INTO cables_fts (rowid, subject, body, sender, recipients) "
-                "VALUES (?, ?, ?, ?, ?)",
-                ((cable_id, *index_row(decode_cable(data))) for cable_id, data in rows),
+            self.dialect.index_many(
+                conn, ((cable_id, *index_row(decode_cable(data))) for cable_id, data in rows)
             )
 
     def _backfill_sort_keys(self) -> None:
@@ -204,10 +191,12 @@ class Archive:
     # -- transactions ----------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: all of it or nothing, even if the process is killed."""
-        self.conn.execute("BEGIN IMMEDIATE")
+    def transaction(self) -> Iterator[db.Connection]:
+        """A write transaction: all of it or nothing, even if the process is killed. One
+        writer at a time (on PostgreSQL too, across processes and machines)."""
+        self.conn.execute(self.dialect.begin_write)
         try:
+            self.dialect.lock(self.conn)
             yield self.conn
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -215,16 +204,16 @@ class Archive:
         self.conn.execute("COMMIT")
 
     @contextlib.contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
+    def snapshot(self) -> Iterator[db.Connection]:
         """A read transaction: every query in it sees the same state of the archive."""
-        self.conn.execute("BEGIN")
+        self.conn.execute(self.dialect.begin_read)
         try:
             yield self.conn
         finally:
             self.conn.execute("COMMIT")
 
     def writer(self, now: str, visibility: Visibility = PUBLIC) -> Writer:
-        return Writer(self.conn, now, visibility)
+        return Writer(self.conn, now, visibility, self.dialect)
 
     # -- releases --------------------------------------------------------------------------
 
@@ -502,10 +491,6 @@ class Archive:
             for label, sql in checks.items():
                 if n := conn.execute(sql).fetchone()[0]:
                     problems.append(f"{n} {label}")
-            try:
-                conn.execute(
-                    "INSERT INTO cables_fts (cables_fts, rank) VALUES ('integrity-check', 1)"
-                )
-            except sqlite3.DatabaseError as exc:
-                problems.append(f"full-text index out of step with the records: {exc}")
+            if error := self.dialect.check_index(conn):
+                problems.append(f"full-text index out of step with the records: {error}")
         return problems

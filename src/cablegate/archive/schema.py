@@ -1,4 +1,5 @@
-"""The archive's tables (SQLite dialect).
+"""The archive's tables (written for SQLite; :mod:`cablegate.archive.db` turns them into
+PostgreSQL's words).
 
 - ``entries``: one row per cable the archive holds, public or not (its ID and how many
   versions it has); ``versions`` and ``inputs`` point at it (schema 5);
@@ -25,8 +26,10 @@ tables, so what is not yet public is not there to leak.
   as one string, so that every listing pages through an index (schema 3);
 - ``browse``: counts per release day, creation month, origin, tag and classification, kept in
   step with ``cables`` in the same transaction;
-- ``cables_fts``: FTS5 index of the current subject, body, sender (FM) and recipients (TO and
-  INFO), rowid = ``cables.id`` (schema 4 added the last two; migrating rebuilds the index).
+- ``cables_fts``: full-text index of the current subject, body, sender (FM) and recipients
+  (TO and INFO), rowid = ``cables.id`` (schema 4 added the last two; migrating rebuilds the
+  index). In SQLite an FTS5 table; in PostgreSQL a ``tsvector`` per cable (``id``, ``doc``,
+  the columns told apart by weight) with a GIN index.
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ CREATE TABLE IF NOT EXISTS inputs (
     cable_id INTEGER NOT NULL REFERENCES entries (id),
     version INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS inputs_identity ON inputs (sha256, path, ifnull(row, 0));
+CREATE UNIQUE INDEX IF NOT EXISTS inputs_identity ON inputs (sha256, path, coalesce(row, 0));
 CREATE INDEX IF NOT EXISTS inputs_cable ON inputs (cable_id, version);
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY,
@@ -99,7 +102,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     last_tried TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 1
 );
-CREATE UNIQUE INDEX IF NOT EXISTS quarantine_identity ON quarantine (key, path, ifnull(row, 0));
+CREATE UNIQUE INDEX IF NOT EXISTS quarantine_identity ON quarantine (key, path, coalesce(row, 0));
 CREATE TABLE IF NOT EXISTS refs (
     cable_id INTEGER NOT NULL REFERENCES cables (id),
     position INTEGER NOT NULL,
@@ -109,7 +112,7 @@ CREATE TABLE IF NOT EXISTS refs (
     label TEXT,
     PRIMARY KEY (cable_id, position)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS refs_target ON refs (target, cable_id);
+CREATE INDEX IF NOT EXISTS refs_target ON refs (target, cable_id) WHERE kind = 'cable';
 CREATE TABLE IF NOT EXISTS tags (
     cable_id INTEGER NOT NULL REFERENCES cables (id),
     position INTEGER NOT NULL,
@@ -151,6 +154,16 @@ INSERT INTO cables_fts (cables_fts, rank) VALUES ('automerge', 8);
 """
 """Contentless: the text lives (compressed) in ``versions``; the writer inserts each current
 version and deletes the one it replaces, in the same transaction."""
+
+PG_FTS = """
+CREATE TABLE IF NOT EXISTS cables_fts (
+    id BIGINT PRIMARY KEY,
+    doc TSVECTOR NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cables_fts_doc ON cables_fts USING GIN (doc);
+"""
+"""PostgreSQL's full-text index: one ``tsvector`` per public cable (see
+:func:`cablegate.archive.fulltext.tsvector`)."""
 
 COLUMNS_ADDED = {
     3: [

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 
 import msgspec
 
+from cablegate.archive.db import SQLITE, Connection, Dialect
 from cablegate.archive.records import (
     Prepared,
     browse_keys,
@@ -94,12 +94,19 @@ def quarantine_key(raw: bytes | None, error: str) -> str:
 
 
 class Writer:
-    """Applies ingest results to an open SQLite connection (inside a transaction)."""
+    """Applies ingest results to an open connection (inside a transaction)."""
 
-    def __init__(self, conn: sqlite3.Connection, now: str, visibility: Visibility = PUBLIC) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        now: str,
+        visibility: Visibility = PUBLIC,
+        dialect: Dialect = SQLITE,
+    ) -> None:
         self.conn = conn
         self.now = now
         self.visibility = visibility
+        self.dialect = dialect
 
     def known(self, shas: list[str]) -> set[str]:
         """Which of these input SHA-256s the archive has already ingested."""
@@ -135,12 +142,11 @@ class Writer:
         self._touch()
         self._link_articles(item)
         if entry is None:
-            cursor = self.conn.execute(
-                "INSERT INTO entries (canonical_id, versions) VALUES (?, 1)",
+            (cable_id,) = self.conn.execute(
+                "INSERT INTO entries (canonical_id, versions) VALUES (?, 1) RETURNING id",
                 (item.canonical_id,),
-            )
-            assert cursor.lastrowid is not None
-            self._store(cursor.lastrowid, 1, item, source)
+            ).fetchone()
+            self._store(cable_id, 1, item, source)
             return Outcome.NEW
         cable_id, count = entry
         same = self.conn.execute(
@@ -216,16 +222,17 @@ class Writer:
     ) -> int:
         self.conn.execute(
             "INSERT INTO articles (url, title, outlet, published) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (url) DO UPDATE SET title = coalesce(excluded.title, title), "
-            "outlet = coalesce(excluded.outlet, outlet), "
-            "published = coalesce(excluded.published, published)",
+            "ON CONFLICT (url) DO UPDATE SET title = coalesce(excluded.title, articles.title), "
+            "outlet = coalesce(excluded.outlet, articles.outlet), "
+            "published = coalesce(excluded.published, articles.published)",
             (url, title, outlet, published),
         )
         (article_id,) = self.conn.execute(
             "SELECT id FROM articles WHERE url = ?", (url,)
         ).fetchone()
         self.conn.executemany(
-            "INSERT OR IGNORE INTO article_cables (article_id, canonical_id) VALUES (?, ?)",
+            "INSERT INTO article_cables (article_id, canonical_id) VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING",
             [(article_id, cid) for cid in cables],
         )
         return int(article_id)
@@ -240,9 +247,8 @@ class Writer:
     ) -> Outcome:
         """Keep an input that could not be read, with its bytes and the reason."""
         self.conn.execute(
-            "INSERT OR IGNORE INTO quarantine "
-            "(key, path, row, format, error, raw, first_seen, last_tried) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO quarantine (key, path, row, format, error, raw, first_seen, last_tried) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (quarantine_key(raw, error), path, row, fmt, error, raw, self.now, self.now),
         )
         return Outcome.QUARANTINED
@@ -252,17 +258,16 @@ class Writer:
     def _touch(self) -> None:
         """Mark the archive changed: ``generation`` counts changes, ``modified`` is when."""
         self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('generation', 1), ('modified', ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = CASE key "
-            "WHEN 'generation' THEN value + 1 ELSE excluded.value END",
+            "INSERT INTO meta (key, value) VALUES ('generation', '1'), ('modified', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = CASE meta.key WHEN 'generation' "
+            "THEN CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT) ELSE excluded.value END",
             (utc_now(),),
         )
 
     def _input(self, source: Source, cable_id: int, version: int, ignore: bool = False) -> None:
-        verb = "INSERT OR IGNORE" if ignore else "INSERT"
         self.conn.execute(
-            f"{verb} INTO inputs (sha256, path, row, format, ingested_at, cable_id, version) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO inputs (sha256, path, row, format, ingested_at, cable_id, version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)" + (" ON CONFLICT DO NOTHING" if ignore else ""),
             (source.sha256, source.path, source.row, source.format, self.now, cable_id, version),
         )
 
@@ -311,22 +316,14 @@ class Writer:
             self._article(url, title, None, None, [item.canonical_id])
 
     def _index(self, cable_id: int, row: tuple[str | None, str, str, str]) -> None:
-        self.conn.execute(
-            "INSERT INTO cables_fts (rowid, subject, body, sender, recipients) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (cable_id, *row),
-        )
+        self.dialect.index(self.conn, cable_id, row)
 
     def _unindex(self, cable_id: int, current: int) -> None:
-        """Take the current version out of the (contentless) index: FTS5 needs its text."""
+        """Take the current version out of the index (FTS5's needs its text)."""
         (data,) = self.conn.execute(
             "SELECT data FROM versions WHERE cable_id = ? AND number = ?", (cable_id, current)
         ).fetchone()
-        self.conn.execute(
-            "INSERT INTO cables_fts (cables_fts, rowid, subject, body, sender, recipients) "
-            "VALUES ('delete', ?, ?, ?, ?, ?)",
-            (cable_id, *index_row(decode_cable(data))),
-        )
+        self.dialect.unindex(self.conn, cable_id, index_row(decode_cable(data)))
 
     def _make_current(self, cable_id: int, number: int, item: Prepared) -> None:
         old = self.conn.execute(
@@ -372,7 +369,7 @@ class Writer:
     def _count_keys(self, keys: list[tuple[str, str]], delta: int) -> None:
         self.conn.executemany(
             "INSERT INTO browse (kind, key, count) VALUES (?, ?, ?) "
-            "ON CONFLICT (kind, key) DO UPDATE SET count = count + excluded.count",
+            "ON CONFLICT (kind, key) DO UPDATE SET count = browse.count + excluded.count",
             [(kind, key, delta) for kind, key in keys],
         )
         if delta < 0:

@@ -1,8 +1,10 @@
-"""Database URLs: ``sqlite:///cablegate.db`` (or a plain file path) and, later, PostgreSQL."""
+"""Database URLs: ``sqlite:///cablegate.db`` (or a plain file path) and
+``postgresql://user@host/db``."""
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,13 @@ class DatabaseURL:
     """The SQLite file path, or the PostgreSQL connection string."""
 
     def __str__(self) -> str:
-        return f"sqlite:///{self.target}" if self.backend == "sqlite" else self.target
+        return f"sqlite:///{self.target}" if self.backend == "sqlite" else self.safe()
+
+    def safe(self) -> str:
+        """The URL to show: a PostgreSQL password is masked."""
+        if self.backend == "sqlite":
+            return str(self)
+        return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", self.target)
 
 
 def parse_url(url: str | os.PathLike[str] | None = None) -> DatabaseURL:

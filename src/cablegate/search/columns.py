@@ -8,11 +8,12 @@ shared by its threads; it is rebuilt when the archive changes.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 
 import numpy as np
+
+from cablegate.archive.db import Connection
 
 _NULL = -1
 
@@ -77,7 +78,7 @@ def _coded(size: int, rows: list[tuple[int, str | None]]) -> Coded:
     return Coded(names, codes)
 
 
-def _ranks(conn: sqlite3.Connection, size: int, order: str) -> np.ndarray:
+def _ranks(conn: Connection, size: int, order: str) -> np.ndarray:
     ranks = np.full(size, size, dtype=np.int64)
     ids = np.fromiter(
         (r[0] for r in conn.execute(f"SELECT id FROM cables ORDER BY {order}")), np.int64
@@ -86,7 +87,7 @@ def _ranks(conn: sqlite3.Connection, size: int, order: str) -> np.ndarray:
     return ranks
 
 
-def load(conn: sqlite3.Connection, state: tuple[str, ...]) -> Columns:
+def load(conn: Connection, state: tuple[str, ...]) -> Columns:
     """Read the columns (inside the caller's read transaction)."""
     size = (conn.execute("SELECT max(id) FROM cables").fetchone()[0] or 0) + 1
     rows = conn.execute(
@@ -116,7 +117,7 @@ _cache: dict[str, Columns] = {}
 _lock = threading.Lock()
 
 
-def columns(conn: sqlite3.Connection, key: str) -> Columns:
+def columns(conn: Connection, key: str) -> Columns:
     """The columns of the archive ``key`` names as it is in ``conn``'s read transaction."""
     state = tuple(
         str(r[0])

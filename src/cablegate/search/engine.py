@@ -1,19 +1,22 @@
-"""Run a parsed query against the archive (SQLite FTS5): hits ranked by BM25 (subject above
-body) or by date, snippets, facet counts, and the jump to a cable when the query is its ID."""
+"""Run a parsed query against the archive (FTS5 in SQLite, ``tsquery`` in PostgreSQL; see
+:mod:`cablegate.search.indexes`): hits ranked by relevance (subject above body) or by date,
+snippets, facet counts, and the jump to a cable when the query is its ID."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 import re
-import sqlite3
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
 from cablegate.archive import Archive, Listed
+from cablegate.archive.db import QUERY_ERRORS, Connection
 from cablegate.parse import canonical_id
 from cablegate.search.columns import Columns, columns
+from cablegate.search.indexes import FTS5, TSQUERY, Fts5, TsQuery, for_dialect
 from cablegate.search.query import (
     And,
     Filter,
@@ -27,11 +30,10 @@ from cablegate.search.query import (
     positive_terms,
 )
 
+TextIndex = Fts5 | TsQuery
 SORTS = ("relevance", "newest", "oldest")
 FACETS = ("origin", "tag", "classification", "year")
 FACET_SIZE = 20
-WEIGHTS = "10.0, 1.0, 2.0, 2.0"
-"""BM25 weights of the index columns: subject, body, sender, recipients."""
 
 
 @dataclass(frozen=True)
@@ -61,32 +63,12 @@ class Results:
 # -- compiling the tree to SQL ---------------------------------------------------------------
 
 
-def fts_string(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def fts_term(term: Term) -> str:
-    expr = fts_string(term.text) + (" *" if term.prefix else "")
-    if term.column:
-        return f"{{{term.column}}} : {expr}"
-    return f"{{subject body}} : {expr}"
-
-
 def _pure_text(node: Node) -> bool:
     if isinstance(node, Term):
         return True
     if isinstance(node, (And, Or)):
         return all(_pure_text(item) for item in node.items)
     return False
-
-
-def fts_expression(node: Node) -> str:
-    """An FTS5 expression for a tree of terms, AND and OR only."""
-    if isinstance(node, Term):
-        return fts_term(node)
-    assert isinstance(node, (And, Or))
-    joiner = " AND " if isinstance(node, And) else " OR "
-    return "(" + joiner.join(fts_expression(item) for item in node.items) + ")"
 
 
 def _period(value: str, name: str) -> tuple[str, str]:
@@ -133,10 +115,10 @@ def _filter_sql(node: Filter, probe: bool = False) -> tuple[str, list[str]]:
     if node.field in ("origin", "classification"):
         column = f"c.{node.field}"
         if value.endswith("*"):
-            return f"{column} LIKE ? ESCAPE '\\'", [_like(value[:-1]) + "%"]
+            return f"lower({column}) LIKE ? ESCAPE '\\'", [_like(value[:-1].lower()) + "%"]
         # Any case matches; the archive's own spelling, found in the browse counts, lets the
         # comparison use the column's index.
-        known = f"SELECT key FROM browse WHERE kind = '{node.field}' AND key = ? COLLATE NOCASE"
+        known = f"SELECT key FROM browse WHERE kind = '{node.field}' AND lower(key) = lower(?)"
         return f"{column} IN ({known})", [value]
     if node.field == "id":
         return "c.canonical_id = ?", [canonical_id(value) or value.upper()]
@@ -159,53 +141,41 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def compile_node(node: Node, probe: bool = False) -> tuple[str, list[str]]:
+def compile_node(node: Node, probe: bool = False, index: TextIndex = FTS5) -> tuple[str, list[str]]:
     """A SQL condition on ``cables c`` for any tree (``probe``: see :func:`_filter_sql`)."""
     if _pure_text(node):
-        return (
-            "c.id IN (SELECT rowid FROM cables_fts WHERE cables_fts MATCH ?)",
-            [fts_expression(node)],
-        )
+        return index.contains(), index.args(index.expression(node))
     if isinstance(node, Filter):
         return _filter_sql(node, probe)
     if isinstance(node, Not):  # never finds candidates itself: check each one
-        sql, args = compile_node(node.item, probe=True)
+        sql, args = compile_node(node.item, probe=True, index=index)
         return f"NOT ({sql})", args
     assert isinstance(node, (And, Or))
-    parts = [compile_node(item) for item in node.items]
+    parts = [compile_node(item, index=index) for item in node.items]
     joiner = " AND " if isinstance(node, And) else " OR "
     return "(" + joiner.join(sql for sql, _ in parts) + ")", [a for _, args in parts for a in args]
 
 
-def plan(tree: Node | None) -> tuple[str, list[str], str | None]:
-    """(SQL selecting ``id, score`` of every hit, its arguments, the FTS expression used for
-    ranking). The text part of a top-level AND drives the query through the index."""
+def plan(tree: Node | None, index: TextIndex = FTS5) -> tuple[str, list[str], str | None]:
+    """(SQL selecting ``id, score`` of every hit, its arguments, the full-text expression
+    used for ranking). The text part of a top-level AND drives the query through the index."""
     if tree is None:
         return "SELECT c.id, NULL AS score FROM cables c", [], None
     items = list(tree.items) if isinstance(tree, And) else [tree]
     text = [item for item in items if _pure_text(item)]
     rest = [item for item in items if not _pure_text(item)]
-    conditions = [compile_node(item, probe=_probes(item, items, bool(text))) for item in rest]
+    conditions = [
+        compile_node(item, probe=_probes(item, items, bool(text)), index=index) for item in rest
+    ]
     where = " AND ".join(sql for sql, _ in conditions)
     args = [a for _, part in conditions for a in part]
     if text:
-        expression = fts_expression(And(tuple(text)) if len(text) > 1 else text[0])
-        sql = f"SELECT cables_fts.rowid, bm25(cables_fts, {WEIGHTS}) FROM cables_fts "
-        if where:  # the index finds the hits, then each is checked against the filters
-            sql += "CROSS JOIN cables c ON c.id = cables_fts.rowid "
-            sql += f"WHERE cables_fts MATCH ? AND {where}"
-        else:
-            sql += "WHERE cables_fts MATCH ?"
-        return sql, [expression, *args], expression
+        expression = index.expression(And(tuple(text)) if len(text) > 1 else text[0])
+        return index.scored(where), [*index.args(expression), *args], expression
     ranking = positive_terms(tree)
     if ranking:  # rank by the terms a hit may have matched (under an OR)
-        expression = " OR ".join(fts_term(term) for term in ranking)
-        sql = (
-            f"SELECT c.id, s.score FROM cables c LEFT JOIN (SELECT rowid, "
-            f"bm25(cables_fts, {WEIGHTS}) AS score FROM cables_fts WHERE cables_fts MATCH ?) s "
-            f"ON s.rowid = c.id WHERE {where}"
-        )
-        return sql, [expression, *args], expression
+        expression = index.either(ranking)
+        return index.ranked(where), [*index.args(expression), *args], expression
     return f"SELECT c.id, NULL AS score FROM cables c WHERE {where}", args, None
 
 
@@ -269,7 +239,7 @@ class _Found:
         """Run ``query`` (inside a read transaction) and sort its hits."""
         if sort not in SORTS:
             raise QueryError(f"sort: {sort!r} is not one of {', '.join(SORTS)}")
-        sql, args, _ = plan(query.tree)
+        sql, args, _ = plan(query.tree, for_dialect(archive.dialect.name))
         conn = archive.conn
         rows = _run(conn, sql, args).fetchall()
         table = np.array(rows, dtype=np.float64).reshape(len(rows), 2)
@@ -287,7 +257,7 @@ class _Found:
     def total(self) -> int:
         return len(self.ids)
 
-    def hits(self, conn: sqlite3.Connection, start: int, count: int) -> list[Hit]:
+    def hits(self, conn: Connection, start: int, count: int) -> list[Hit]:
         """The hits from ``start`` on, in order, with their cables' columns."""
         out: list[Hit] = []
         for at in range(start, min(start + count, self.total), _CHUNK):
@@ -321,10 +291,10 @@ _CHUNK = 500
 """Cables looked up per query when hits are read."""
 
 
-def _run(conn: sqlite3.Connection, sql: str, args: list[str]) -> sqlite3.Cursor:
+def _run(conn: Connection, sql: str, args: list[str]) -> Any:
     try:
         return conn.execute(sql, args)
-    except sqlite3.OperationalError as exc:  # an FTS5 expression we failed to make safe
+    except QUERY_ERRORS as exc:  # a full-text expression we failed to make safe
         raise QueryError(f"cannot run this query: {exc}") from None
 
 
@@ -354,7 +324,30 @@ def _jump(archive: Archive, query: Query) -> str | None:
 
 def _snippet(archive: Archive, cid: str, terms: list[Term]) -> list[tuple[str, bool]]:
     cable = archive.cable(cid) if terms else None
-    return snippet(cable.body, terms) if cable is not None else []
+    if cable is None:
+        return []
+    index = for_dialect(archive.dialect.name)
+    marked = index.headline(archive.conn, cable.body, terms)
+    if marked is None:
+        return snippet(cable.body, terms)
+    return headline_pieces(marked, cable.body, TSQUERY.START, TSQUERY.STOP)
+
+
+def headline_pieces(marked: str, text: str, start: str, stop: str) -> list[tuple[str, bool]]:
+    """A headline from the database (matches between ``start`` and ``stop``) as snippet
+    pieces, with "…" where it cuts the text; none when nothing in it matched."""
+    if start not in marked:
+        return []
+    pieces = [
+        (re.sub(r"\s+", " ", part), bool(i % 2))
+        for i, part in enumerate(re.split(f"[{start}{stop}]", marked))
+    ]
+    plain, whole = "".join(p for p, _ in pieces).strip(), re.sub(r"\s+", " ", text).strip()
+    if plain and not whole.startswith(plain):
+        pieces.insert(0, ("…", False))
+    if plain and not whole.endswith(plain):
+        pieces.append(("…", False))
+    return [p for p in pieces if p[0]]
 
 
 def snippet(text: str, terms: list[Term], width: int = 220) -> list[tuple[str, bool]]:

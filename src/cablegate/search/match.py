@@ -10,24 +10,13 @@ same cables here as in the index.
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
 
+from cablegate.archive.fulltext import tokens
 from cablegate.archive.records import routing_text, stamp
 from cablegate.model import Cable
 from cablegate.parse import canonical_id
 from cablegate.search.engine import date_range
 from cablegate.search.query import And, Filter, Node, Not, Term
-
-_WORD = re.compile(r"[^\W_]+")
-
-
-def tokens(text: str | None) -> list[str]:
-    """The index's words of a text: lower case, without accents."""
-    if not text:
-        return []
-    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return _WORD.findall(bare.casefold())
 
 
 class Record:

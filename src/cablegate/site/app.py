@@ -11,7 +11,6 @@ import hashlib
 import logging
 import os
 import re
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from cablegate import exports
 from cablegate.archive import Archive, Listed
+from cablegate.archive.db import DB_ERRORS
 from cablegate.search import QueryError
 from cablegate.search.engine import all_hits
 from cablegate.site import admin, api, views
@@ -133,7 +133,7 @@ def publish_due(archive: Archive) -> None:
     query when none is due). An archive that cannot be written to is left as it is."""
     try:
         archive.publish_due()
-    except sqlite3.Error:
+    except DB_ERRORS:
         log.exception("cannot publish the releases that are due")
 
 

@@ -86,7 +86,9 @@ def new_token(archive: Archive) -> str:
     token = secrets.token_urlsafe(32)
     with archive.transaction() as conn:
         conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (TOKEN_KEY, _digest(token))
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (TOKEN_KEY, _digest(token)),
         )
     return token
 

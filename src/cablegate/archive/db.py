@@ -1,0 +1,246 @@
+"""Database connections: one interface over SQLite and PostgreSQL.
+
+The archive writes its SQL once, in the subset both databases speak (``?`` placeholders,
+``INSERT … ON CONFLICT``, ``RETURNING``, ``coalesce``). A :class:`Dialect` holds what
+differs: connecting, the table definitions, how transactions begin, and the full-text
+index (FTS5 in SQLite, a ``tsvector`` column with a GIN index in PostgreSQL).
+
+Write transactions are serialised on both: SQLite by ``BEGIN IMMEDIATE``, PostgreSQL by a
+transaction-scoped advisory lock, so several ingests, release schedulers and servers can
+share one PostgreSQL archive and each transaction sees the state the last one left.
+Readers never wait for writers.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from cablegate.archive.fulltext import tsvector
+from cablegate.archive.schema import FTS, PG_FTS, TABLES
+from cablegate.archive.url import DatabaseURL
+from cablegate.errors import CablegateError
+
+try:  # PostgreSQL is optional: SQLite archives need nothing but the standard library
+    import psycopg
+except ImportError:  # pragma: no cover - psycopg is a dependency, but may be left out
+    psycopg = None  # type: ignore[assignment]
+
+DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,) + (
+    (psycopg.Error,) if psycopg is not None else ()
+)
+"""Errors either database raises (for code that must survive any of them)."""
+
+QUERY_ERRORS: tuple[type[Exception], ...] = (sqlite3.OperationalError,) + (
+    (psycopg.errors.SyntaxError, psycopg.DataError) if psycopg is not None else ()
+)
+"""Errors a malformed full-text expression raises."""
+
+WRITE_LOCK = 0x6361626C  # "cabl": the advisory lock every PostgreSQL write transaction holds
+
+
+class Connection(Protocol):
+    """What the archive uses of a connection: ``sqlite3.Connection`` has it as it is."""
+
+    def execute(self, sql: str, args: Sequence[Any] | None = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+@functools.lru_cache(maxsize=1024)
+def to_pyformat(sql: str) -> str:
+    """SQLite's ``?`` placeholders as psycopg's ``%s`` (``%`` doubled), outside quotes."""
+    parts = re.split(r"('(?:[^']|'')*')", sql)
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("%", "%%").replace("?", "%s")
+    return "".join(parts)
+
+
+class PostgresConnection:
+    """A psycopg connection (autocommit: transactions are explicit) speaking ``?``."""
+
+    def __init__(self, conn: Any) -> None:
+        self.raw = conn
+
+    def execute(self, sql: str, args: Sequence[Any] | None = None) -> Any:
+        if args is None:
+            return self.raw.execute(sql)
+        return self.raw.execute(to_pyformat(sql), args)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        cursor = self.raw.cursor()
+        cursor.executemany(to_pyformat(sql), list(rows))
+        return cursor
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class Dialect:
+    """What differs between the databases (SQLite here; PostgreSQL below)."""
+
+    name = "sqlite"
+    begin_write = "BEGIN IMMEDIATE"
+    begin_read = "BEGIN"
+
+    def connect(self, url: DatabaseURL, create: bool) -> Connection:
+        path = Path(url.target)
+        if not create and not path.exists():
+            raise CablegateError(f"{path}: no archive there (run `cablegate ingest` first)")
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
+        for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "busy_timeout = 60000"):
+            conn.execute(f"PRAGMA {pragma}")
+        conn.execute("PRAGMA cache_size = -65536")
+        return conn
+
+    def stream(self, conn: Connection, sql: str) -> Iterator[tuple[Any, ...]]:
+        """The rows of a query, a batch at a time (not all in memory at once)."""
+        cursor = conn.execute(sql)
+        while batch := cursor.fetchmany(2000):
+            yield from batch
+
+    def has_table(self, conn: Connection, name: str) -> bool:
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return conn.execute(sql, (name,)).fetchone() is not None
+
+    def tables(self) -> str:
+        """The archive's tables and indexes, with its full-text index."""
+        return TABLES + FTS
+
+    def run_script(self, conn: Connection, script: str) -> None:
+        assert isinstance(conn, sqlite3.Connection)
+        conn.executescript(script)
+
+    def lock(self, conn: Connection) -> None:
+        """Called just after ``begin_write``: nothing more to do in SQLite."""
+
+    # -- the full-text index -------------------------------------------------------------
+
+    def index(self, conn: Connection, cable_id: int, row: tuple[str | None, ...]) -> None:
+        conn.execute(
+            "INSERT INTO cables_fts (rowid, subject, body, sender, recipients) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (cable_id, *row),
+        )
+
+    def index_many(self, conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+        conn.executemany(
+            "INSERT INTO cables_fts (rowid, subject, body, sender, recipients) "
+            "VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def unindex(self, conn: Connection, cable_id: int, row: tuple[str | None, ...]) -> None:
+        """Take a cable's text out of the index (FTS5 is contentless: it needs the text)."""
+        conn.execute(
+            "INSERT INTO cables_fts (cables_fts, rowid, subject, body, sender, recipients) "
+            "VALUES ('delete', ?, ?, ?, ?, ?)",
+            (cable_id, *row),
+        )
+
+    def check_index(self, conn: Connection) -> str | None:
+        """What is wrong with the full-text index, or None."""
+        try:
+            conn.execute("INSERT INTO cables_fts (cables_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        return None
+
+
+class Postgres(Dialect):
+    """PostgreSQL: ``tsvector`` full text, text compared byte by byte (``COLLATE "C"``)
+    so that every listing sorts as in SQLite."""
+
+    name = "postgresql"
+    begin_write = "BEGIN"
+    begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ"
+
+    def connect(self, url: DatabaseURL, create: bool) -> Connection:
+        if psycopg is None:  # pragma: no cover
+            raise CablegateError(f"{url}: PostgreSQL needs psycopg (pip install psycopg)")
+        target = url.target.replace("postgresql+psycopg://", "postgresql://", 1)
+        try:
+            raw = psycopg.connect(target, autocommit=True, connect_timeout=30)
+        except psycopg.Error as exc:
+            raise CablegateError(f"{url.safe()}: cannot connect: {exc}".strip()) from None
+        conn = PostgresConnection(raw)
+        if not create and not self.has_table(conn, "meta"):
+            conn.close()
+            raise CablegateError(f"{url.safe()}: no archive there (run `cablegate ingest` first)")
+        return conn
+
+    def stream(self, conn: Connection, sql: str) -> Iterator[tuple[Any, ...]]:
+        """Through a server-side cursor (call it inside a transaction)."""
+        assert isinstance(conn, PostgresConnection)
+        with conn.raw.cursor(name=f"stream_{id(sql)}") as cursor:
+            cursor.itersize = 2000
+            cursor.execute(sql)
+            yield from cursor
+
+    def has_table(self, conn: Connection, name: str) -> bool:
+        sql = "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?"
+        return conn.execute(sql, (name,)).fetchone() is not None
+
+    def tables(self) -> str:
+        return postgres_ddl(TABLES) + PG_FTS
+
+    def run_script(self, conn: Connection, script: str) -> None:
+        conn.execute(script.replace("BEGIN IMMEDIATE;", f"BEGIN; {_lock_sql()};"))
+
+    def lock(self, conn: Connection) -> None:
+        conn.execute(_lock_sql())
+
+    def index(self, conn: Connection, cable_id: int, row: tuple[str | None, ...]) -> None:
+        conn.execute(
+            "INSERT INTO cables_fts (id, doc) VALUES (?, CAST(? AS tsvector))",
+            (cable_id, tsvector(row)),
+        )
+
+    def index_many(self, conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+        conn.executemany(
+            "INSERT INTO cables_fts (id, doc) VALUES (?, CAST(? AS tsvector))",
+            ((row[0], tsvector(row[1:])) for row in rows),
+        )
+
+    def unindex(self, conn: Connection, cable_id: int, row: tuple[str | None, ...]) -> None:
+        conn.execute("DELETE FROM cables_fts WHERE id = ?", (cable_id,))
+
+    def check_index(self, conn: Connection) -> str | None:
+        (missing,) = conn.execute(
+            "SELECT count(*) FROM cables c FULL JOIN cables_fts f ON f.id = c.id "
+            "WHERE c.id IS NULL OR f.id IS NULL"
+        ).fetchone()
+        return f"{missing} cables and index rows without each other" if missing else None
+
+
+def _lock_sql() -> str:
+    return f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+
+
+def postgres_ddl(sql: str) -> str:
+    """The SQLite table definitions in PostgreSQL's words: 64-bit integers, identity
+    columns for row IDs, ``bytea`` for blobs, and byte-order text."""
+    sql = re.sub(
+        r"\bid INTEGER PRIMARY KEY", "id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", sql
+    )
+    sql = re.sub(r"\bINTEGER\b", "BIGINT", sql)
+    sql = re.sub(r"\bBLOB\b", "BYTEA", sql)
+    sql = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', sql)
+    sql = sql.replace(") WITHOUT ROWID;", ");")
+    return sql
+
+
+SQLITE = Dialect()
+POSTGRES = Postgres()
+
+
+def dialect(url: DatabaseURL) -> Dialect:
+    return POSTGRES if url.backend == "postgresql" else SQLITE

@@ -1,0 +1,76 @@
+"""The words the full-text index holds, and their PostgreSQL form (pure).
+
+Both indexes cut text the same way: FTS5's ``unicode61 remove_diacritics 2`` tokenizer in
+SQLite, and :func:`tokens` (its twin in Python) for PostgreSQL, whose ``tsvector`` is built
+here from those words, so that a query finds the same cables on either database.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+_WORD = re.compile(r"[^\W_]+")
+
+COLUMNS = ("subject", "body", "sender", "recipients")
+"""The index's columns, in the order of :func:`cablegate.archive.records.index_row`."""
+
+WEIGHTS = {"subject": "A", "body": "B", "sender": "C", "recipients": "D"}
+"""The ``tsvector`` weight that marks each column's words in PostgreSQL."""
+
+_LAYOUT = ("subject", "sender", "recipients", "body")
+"""Column order of positions in the ``tsvector``: the long body last, so the short columns
+keep exact positions whatever its length (PostgreSQL stops counting at 16,383)."""
+
+_GAP = 8
+"""Positions left empty between columns, so no phrase runs from one into the next."""
+
+MAX_POSITION = 16383
+MAX_LEXEME_BYTES = 2046
+MAX_POSITIONS = 256
+"""Positions PostgreSQL keeps per lexeme: a word's later ones go under :func:`spill`
+lexemes, so that phrases are found anywhere in a long cable."""
+SPILLS = MAX_POSITION // MAX_POSITIONS
+"""The most spill lexemes a word can have (one per 256 more occurrences)."""
+
+
+def tokens(text: str | None) -> list[str]:
+    """The index's words of a text: lower case, without accents."""
+    if not text:
+        return []
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _WORD.findall(bare.casefold())
+
+
+def tsvector(row: Sequence[str | None]) -> str:
+    """A ``tsvector`` literal of an index row (subject, body, sender, recipients): each
+    word with its positions, weighted by column."""
+    text = dict(zip(COLUMNS, row, strict=True))
+    positions: dict[str, list[str]] = {}
+    at = 1
+    for column in _LAYOUT:
+        weight = WEIGHTS[column]
+        for word in tokens(text[column]):
+            positions.setdefault(_lexeme(word), []).append(f"{min(at, MAX_POSITION)}{weight}")
+            at += 1
+        at += _GAP
+    return " ".join(
+        f"'{spill(word, n // MAX_POSITIONS)}':{','.join(where[n : n + MAX_POSITIONS])}"
+        for word, where in positions.items()
+        for n in range(0, len(where), MAX_POSITIONS)
+    )
+
+
+def spill(word: str, n: int) -> str:
+    """The lexeme of a word's ``n``-th 256 occurrences (the word itself for the first;
+    ``~`` is never part of a word)."""
+    return f"{word}~{n}" if n else word
+
+
+def _lexeme(word: str) -> str:
+    """A word as a lexeme (PostgreSQL keeps at most 2,046 bytes of one)."""
+    data = word.encode()
+    return (
+        word if len(data) <= MAX_LEXEME_BYTES else data[:MAX_LEXEME_BYTES].decode(errors="ignore")
+    )
