@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pgserver import Server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,38 +65,89 @@ def seed_page_text() -> Path:
     return SEEDS / "002_9bf8a78e29ea3dab.txt"
 
 
+NewDb = Callable[..., str]
+"""The type of the ``new_db`` fixture: ``new_db("name")`` is a new database's URL or path."""
+
+BACKENDS = ("sqlite", "postgresql")
+"""Every test of the archive runs on both databases (``-k sqlite`` / ``-k postgresql``)."""
+
+
 @pytest.fixture(scope="session")
-def site_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An archive of the corpus's cable pages and their older versions (site tests; mark
-    them ``xdist_group("site")`` so one worker builds it once)."""
+def pg_server() -> Iterator[Server | None]:
+    """A real PostgreSQL server (see :mod:`tests.pgserver`); None where there is none, and
+    then the PostgreSQL tests are skipped, except in CI, where they fail."""
+    server = Server.start()
+    try:
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _database(backend: str, server: Server | None, folder: Path, name: str) -> str:
+    """A new, empty database of a backend: an SQLite path or a PostgreSQL URL."""
+    if backend == "sqlite":
+        return str(folder / f"{name}.db")
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test PostgreSQL: no server (set CABLEGATE_TEST_PG)")
+        pytest.skip("no PostgreSQL server here (install postgresql or set CABLEGATE_TEST_PG)")
+    return server.create_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def new_db(backend: str, pg_server: Server | None, tmp_path: Path) -> NewDb:
+    """Makes new, empty databases of this test's backend (``new_db("name")``)."""
+    return lambda name="archive": _database(backend, pg_server, tmp_path, name)
+
+
+def _ingested(
+    request: pytest.FixtureRequest,
+    factory: pytest.TempPathFactory,
+    server: Server | None,
+    name: str,
+    paths: list[Path],
+) -> str:
     from cablegate.archive import Archive
     from cablegate.ingest import ingest
 
-    db = tmp_path_factory.mktemp("site") / "site.db"
+    db = _database(request.param, server, factory.mktemp(name), name)
     with Archive.open(db) as archive:
-        ingest(
-            archive,
-            [CORPUS / "cablegate-site.tar.xz", CORPUS / "cablegate-versions.tar.xz"],
-            jobs=2,
-        )
+        ingest(archive, paths, jobs=2)
     return db
 
 
+@pytest.fixture(scope="session", params=BACKENDS)
+def site_db(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_server: Server | None,
+) -> str:
+    """An archive of the corpus's cable pages and their older versions, on each backend
+    (site tests; mark them ``xdist_group("site")`` so one worker builds it once)."""
+    paths = [CORPUS / "cablegate-site.tar.xz", CORPUS / "cablegate-versions.tar.xz"]
+    return _ingested(request, tmp_path_factory, pg_server, "site", paths)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def search_db(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_server: Server | None,
+) -> str:
+    """An archive of the corpus's 6,712 cable pages, on each backend (search and API
+    tests; mark them ``xdist_group("search")``)."""
+    paths = [CORPUS / "cablegate-site.tar.xz"]
+    return _ingested(request, tmp_path_factory, pg_server, "search", paths)
+
+
 @pytest.fixture(scope="session")
-def search_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An archive of the corpus's 6,712 cable pages (search and API tests; mark them
-    ``xdist_group("search")``)."""
-    from cablegate.archive import Archive
-    from cablegate.ingest import ingest
-
-    path = tmp_path_factory.mktemp("search") / "search.db"
-    with Archive.open(path) as archive:
-        ingest(archive, [CORPUS / "cablegate-site.tar.xz"], jobs=2)
-    return path
-
-
-@pytest.fixture(scope="session")
-def live_site(site_db: Path) -> Iterator[str]:
+def live_site(site_db: str) -> Iterator[str]:
     """``cablegate serve`` on the site archive, in its own process: the base URL."""
     import socket
     import subprocess
@@ -107,7 +160,7 @@ def live_site(site_db: Path) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "cablegate", "serve", "--db", str(site_db), "--port", str(port)],
+        [sys.executable, "-m", "cablegate", "serve", "--db", site_db, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -127,12 +180,12 @@ def live_site(site_db: Path) -> Iterator[str]:
         server.wait(10)
 
 
-def dump_archive(db: Path) -> dict[str, list[tuple]]:
+def dump_archive(db: str | Path) -> dict[str, list[tuple]]:
     """Everything an archive holds except ingest timestamps, for comparing two archives."""
-    import sqlite3
+    from cablegate.archive import Archive
+    from cablegate.search.engine import all_hits
 
-    conn = sqlite3.connect(db)
-    try:
+    with Archive.open(db, create=False) as archive:
         queries = {
             "entries": "SELECT * FROM entries ORDER BY id",
             "cables": "SELECT * FROM cables ORDER BY id",
@@ -147,9 +200,19 @@ def dump_archive(db: Path) -> dict[str, list[tuple]]:
             "refs": "SELECT * FROM refs ORDER BY cable_id, position",
             "tags": "SELECT * FROM tags ORDER BY cable_id, position",
             "browse": "SELECT * FROM browse ORDER BY kind, key",
-            "fts": "SELECT rowid FROM cables_fts WHERE cables_fts MATCH 'the OR embassy' "
-            "ORDER BY rowid",
         }
-        return {name: conn.execute(sql).fetchall() for name, sql in queries.items()}
-    finally:
-        conn.close()
+        dump = {
+            name: [tuple(_plain(v) for v in row) for row in archive.conn.execute(sql)]
+            for name, sql in queries.items()
+        }
+        dump["fts"] = sorted(hit.canonical_id for hit in all_hits(archive, "the OR embassy"))
+        return dump
+
+
+def _plain(value: object) -> object:
+    """A value as SQLite gives it (PostgreSQL's booleans as 0 and 1, bytes as bytes)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value

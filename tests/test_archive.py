@@ -14,7 +14,9 @@ from cablegate.errors import ReadError
 from cablegate.ingest import Report, ingest
 from cablegate.model import CLASSIFICATIONS, Cable
 from cablegate.readers.collect import Skipped, read_paths
-from tests.conftest import CORPUS, SEEDS, dump_archive, requires_corpus
+from cablegate.search.engine import all_hits
+from tests.conftest import BACKENDS, CORPUS, SEEDS, _database, dump_archive, requires_corpus
+from tests.pgserver import Server
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("corpus_archive")]
 
@@ -60,18 +62,21 @@ def expected(corpus_inputs: list[Path]) -> Expected:
     return Expected(corpus_inputs)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKENDS)
 def corpus_archive(
-    tmp_path_factory: pytest.TempPathFactory, corpus_inputs: list[Path]
-) -> tuple[Path, Report]:
-    db = tmp_path_factory.mktemp("archive") / "cablegate.db"
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_server: Server | None,
+    corpus_inputs: list[Path],
+) -> tuple[str, Report]:
+    db = _database(request.param, pg_server, tmp_path_factory.mktemp("archive"), "cablegate")
     with Archive.open(db) as archive:
         report = ingest(archive, corpus_inputs, jobs=2)
     return db, report
 
 
 def test_ingesting_the_corpus_stores_every_cable_and_version(
-    corpus_archive: tuple[Path, Report], expected: Expected
+    corpus_archive: tuple[str, Report], expected: Expected
 ) -> None:
     db, report = corpus_archive
     assert report.balanced
@@ -99,7 +104,7 @@ def test_ingesting_the_corpus_stores_every_cable_and_version(
 
 
 def test_each_current_record_is_the_newest_release(
-    corpus_archive: tuple[Path, Report], expected: Expected
+    corpus_archive: tuple[str, Report], expected: Expected
 ) -> None:
     db, _ = corpus_archive
     with Archive.open(db, create=False) as archive:
@@ -111,7 +116,7 @@ def test_each_current_record_is_the_newest_release(
 
 
 def test_version_history_of_changed_cables_is_in_release_order(
-    corpus_archive: tuple[Path, Report], expected: Expected
+    corpus_archive: tuple[str, Report], expected: Expected
 ) -> None:
     db, _ = corpus_archive
     changed = [cid for cid, texts in expected.texts.items() if len(texts) > 1]
@@ -139,34 +144,33 @@ def test_version_history_of_changed_cables_is_in_release_order(
         assert rangoon[-1].change.lines_added + rangoon[-1].change.lines_removed > 0
 
 
-def test_provenance_of_every_record(corpus_archive: tuple[Path, Report]) -> None:
+def test_provenance_of_every_record(corpus_archive: tuple[str, Report]) -> None:
     db, _ = corpus_archive
-    conn = sqlite3.connect(db)
-    rows = conn.execute("SELECT sha256, path, format, ingested_at FROM inputs").fetchall()
-    assert all(len(sha) == 64 and path and fmt and when for sha, path, fmt, when in rows)
-    formats = {r[2] for r in rows}
-    assert formats == {"site-html", "site-text", "text-export", "cables-csv"}
-    csv_rows = conn.execute("SELECT row FROM inputs WHERE format = 'cables-csv'").fetchall()
-    assert all(r[0] for r in csv_rows)
     with Archive.open(db, create=False) as archive:
+        conn = archive.conn
+        rows = conn.execute("SELECT sha256, path, format, ingested_at FROM inputs").fetchall()
+        assert all(len(sha) == 64 and path and fmt and when for sha, path, fmt, when in rows)
+        formats = {r[2] for r in rows}
+        assert formats == {"site-html", "site-text", "text-export", "cables-csv"}
+        csv_rows = conn.execute("SELECT row FROM inputs WHERE format = 'cables-csv'").fetchall()
+        assert all(r[0] for r in csv_rows)
         seed = archive.cable("09STATE314")
         assert seed is not None and seed.provenance is not None
         assert seed.provenance.path.endswith("000_6b405a9335b029f2.txt")
 
 
-def test_reference_graph_and_cited_by(corpus_archive: tuple[Path, Report]) -> None:
+def test_reference_graph_and_cited_by(corpus_archive: tuple[str, Report]) -> None:
     db, _ = corpus_archive
-    conn = sqlite3.connect(db)
-    edges = conn.execute(
-        "SELECT c.canonical_id, r.target FROM refs r JOIN cables c ON c.id = r.cable_id "
-        "WHERE r.kind = 'cable'"
-    ).fetchall()
-    assert len(edges) > 5_000
-    known = {r[0] for r in conn.execute("SELECT canonical_id FROM cables")}
-    inside = [(s, t) for s, t in edges if t in known and s != t]
-    outside = [(s, t) for s, t in edges if t not in known]
-    assert inside and outside
     with Archive.open(db, create=False) as archive:
+        edges = archive.conn.execute(
+            "SELECT c.canonical_id, r.target FROM refs r JOIN cables c ON c.id = r.cable_id "
+            "WHERE r.kind = 'cable'"
+        ).fetchall()
+        assert len(edges) > 5_000
+        known = set(archive.ids())
+        inside = [(s, t) for s, t in edges if t in known and s != t]
+        outside = [(s, t) for s, t in edges if t not in known]
+        assert inside and outside
         for source, target in inside[:200] + outside[:200]:
             assert source in archive.cited_by(target)
             refs = archive.references(source)
@@ -176,7 +180,7 @@ def test_reference_graph_and_cited_by(corpus_archive: tuple[Path, Report]) -> No
         assert stats.cited_missing == len({t for _, t in outside})
 
 
-def test_browse_tables_have_counts(corpus_archive: tuple[Path, Report]) -> None:
+def test_browse_tables_have_counts(corpus_archive: tuple[str, Report]) -> None:
     db, _ = corpus_archive
     with Archive.open(db, create=False) as archive:
         cables = archive.stats().cables
@@ -192,26 +196,17 @@ def test_browse_tables_have_counts(corpus_archive: tuple[Path, Report]) -> None:
         assert tags["PREL"] > 1_000 and tags["PTER"] > 100
 
 
-def test_full_text_index_finds_subject_and_body(corpus_archive: tuple[Path, Report]) -> None:
+def test_full_text_index_finds_subject_and_body(corpus_archive: tuple[str, Report]) -> None:
     db, _ = corpus_archive
-    conn = sqlite3.connect(db)
-
-    def hits(query: str) -> set[str]:
-        return {
-            r[0]
-            for r in conn.execute(
-                "SELECT c.canonical_id FROM cables_fts f JOIN cables c ON c.id = f.rowid "
-                "WHERE cables_fts MATCH ?",
-                (query,),
-            )
-        }
-
-    assert "08STATE37957" in hits("subject:khan") & hits('"A.Q. Khan"')
-    assert "08STATE37957" not in hits("subject:tehran")
-    everything = conn.execute("SELECT count(*) FROM cables").fetchone()[0]
-    assert len(hits("the")) > everything * 0.9
-    # Every current body is indexed: a word from each of a sample of cables finds it.
     with Archive.open(db, create=False) as archive:
+
+        def hits(query: str) -> set[str]:
+            return {hit.canonical_id for hit in all_hits(archive, query)}
+
+        assert "08STATE37957" in hits("subject:khan") & hits('"A.Q. Khan"')
+        assert "08STATE37957" not in hits("subject:tehran")
+        assert len(hits("the")) > archive.stats().cables * 0.9
+        # Every current body is indexed: a word from each of a sample of cables finds it.
         for cable_id in archive.ids()[::25]:
             cable = archive.cable(cable_id)
             assert cable is not None
@@ -221,7 +216,7 @@ def test_full_text_index_finds_subject_and_body(corpus_archive: tuple[Path, Repo
 
 
 def test_second_ingest_changes_nothing(
-    corpus_archive: tuple[Path, Report], corpus_inputs: list[Path]
+    corpus_archive: tuple[str, Report], corpus_inputs: list[Path]
 ) -> None:
     db, first = corpus_archive
     before = dump_archive(db)

@@ -6,7 +6,6 @@ import io
 import itertools
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,12 +16,13 @@ import pytest
 from typer.testing import CliRunner
 
 from cablegate.archive import Archive
+from cablegate.archive.db import DB_ERRORS
 from cablegate.cli import app
-from cablegate.errors import ReadError
+from cablegate.errors import CablegateError, ReadError
 from cablegate.ingest import ingest, retry_quarantine
 from cablegate.readers import collect
 from cablegate.readers.cables_csv import iter_rows
-from tests.conftest import CORPUS, dump_archive, iter_tar_html, requires_corpus
+from tests.conftest import CORPUS, NewDb, dump_archive, iter_tar_html, requires_corpus
 
 pytestmark = requires_corpus
 CABLEGATE = [sys.executable, "-m", "cablegate.cli"]
@@ -67,9 +67,9 @@ def rows_csv_line(path: Path) -> int:
 
 
 def test_bad_inputs_go_to_quarantine_and_the_rest_is_ingested(
-    tmp_path: Path, bad_collection: Path
+    new_db: NewDb, bad_collection: Path
 ) -> None:
-    db = tmp_path / "a.db"
+    db = new_db("a")
     with Archive.open(db) as archive:
         report = ingest(archive, [bad_collection], jobs=2)
         entries = archive.quarantined()
@@ -101,8 +101,8 @@ def test_bad_inputs_go_to_quarantine_and_the_rest_is_ingested(
     assert dump_archive(db) == before
 
 
-def test_quarantine_command_lists_entries(tmp_path: Path, bad_collection: Path) -> None:
-    db = tmp_path / "a.db"
+def test_quarantine_command_lists_entries(new_db: NewDb, bad_collection: Path) -> None:
+    db = new_db("a")
     runner = CliRunner()
     result = runner.invoke(app, ["ingest", str(bad_collection), "--db", str(db), "-q"])
     assert result.exit_code == 0, result.output
@@ -116,7 +116,10 @@ def test_quarantine_command_lists_entries(tmp_path: Path, bad_collection: Path) 
 
 
 def test_retry_after_a_parser_fix_takes_inputs_out_of_quarantine(
-    tmp_path: Path, pages: list[tuple[str, bytes]], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    new_db: NewDb,
+    pages: list[tuple[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
@@ -131,7 +134,7 @@ def test_retry_after_a_parser_fix_takes_inputs_out_of_quarantine(
         return real(data, path)
 
     monkeypatch.setattr(collect.site, "read_site_page", buggy)
-    db = tmp_path / "a.db"
+    db = new_db("a")
     with Archive.open(db) as archive:
         report = ingest(archive, [folder], jobs=1)
         assert (report.new, report.quarantined) == (4, 1)
@@ -147,26 +150,23 @@ def test_retry_after_a_parser_fix_takes_inputs_out_of_quarantine(
         assert archive.check() == []
 
 
-def _count(db: Path) -> int:
+def _count(db: str) -> int:
     try:
-        conn = sqlite3.connect(db, timeout=5)
-        try:
-            return conn.execute("SELECT count(*) FROM cables").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
+        with Archive.open(db, create=False) as archive:
+            return archive.conn.execute("SELECT count(*) FROM cables").fetchone()[0]
+    except (CablegateError, *DB_ERRORS):
         return 0
 
 
-def _ingest_process(source: Path, db: Path) -> subprocess.Popen[bytes]:
+def _ingest_process(source: Path, db: str, jobs: int = 2) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [*CABLEGATE, "ingest", str(source), "--db", str(db), "-q", "-j", "2"],
+        [*CABLEGATE, "ingest", str(source), "--db", db, "-q", "-j", str(jobs)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
 
 
-def _kill_when(proc: subprocess.Popen[bytes], db: Path, cables: int) -> None:
+def _kill_when(proc: subprocess.Popen[bytes], db: str, cables: int) -> None:
     deadline = time.monotonic() + 120
     while _count(db) < cables:
         assert proc.poll() is None, "ingest finished before it could be killed"
@@ -176,15 +176,15 @@ def _kill_when(proc: subprocess.Popen[bytes], db: Path, cables: int) -> None:
     proc.wait()
 
 
-def test_kill_9_and_rerun_ends_as_one_uninterrupted_run(tmp_path: Path) -> None:
+def test_kill_9_and_rerun_ends_as_one_uninterrupted_run(new_db: NewDb) -> None:
     source = CORPUS / "cablegate-versions.tar.xz"
-    clean = tmp_path / "clean.db"
+    clean = new_db("clean")
     proc = _ingest_process(source, clean)
     assert proc.wait() == 0, proc.stderr.read() if proc.stderr else ""
     total = _count(clean)
     assert total > 2_000
 
-    killed = tmp_path / "killed.db"
+    killed = new_db("killed")
     _kill_when(_ingest_process(source, killed), killed, 400)
     first = _count(killed)
     assert 0 < first < total
@@ -197,39 +197,36 @@ def test_kill_9_and_rerun_ends_as_one_uninterrupted_run(tmp_path: Path) -> None:
         assert archive.check() == []
 
 
-def test_a_reader_during_ingest_sees_only_whole_states(tmp_path: Path) -> None:
-    db = tmp_path / "live.db"
+def test_a_reader_during_ingest_sees_only_whole_states(new_db: NewDb) -> None:
+    db = new_db("live")
     with Archive.open(db):
         pass  # schema in place before the reader starts
     proc = _ingest_process(CORPUS / "cablegate-site.tar.xz", db)
     seen: set[int] = set()
-    conn = sqlite3.connect(db, isolation_level=None, timeout=30)
-    try:
+    with Archive.open(db, create=False) as archive:
+        index = "cables_fts_docsize" if archive.dialect.name == "sqlite" else "cables_fts"
         while proc.poll() is None or not seen:
-            conn.execute("BEGIN")
-            cables, versions_sum = conn.execute(
-                "SELECT count(*), coalesce(sum(versions), 0) FROM cables"
-            ).fetchone()
-            versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
-            indexed = conn.execute("SELECT count(*) FROM cables_fts_docsize").fetchone()[0]
-            counted = conn.execute(
-                "SELECT coalesce(sum(count), 0) FROM browse WHERE kind = 'classification'"
-            ).fetchone()[0]
-            inputs = conn.execute("SELECT count(*) FROM inputs").fetchone()[0]
-            conn.execute("COMMIT")
+            with archive.snapshot() as conn:
+                cables, versions_sum = conn.execute(
+                    "SELECT count(*), coalesce(sum(versions), 0) FROM cables"
+                ).fetchone()
+                versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+                indexed = conn.execute(f"SELECT count(*) FROM {index}").fetchone()[0]
+                counted = conn.execute(
+                    "SELECT coalesce(sum(count), 0) FROM browse WHERE kind = 'classification'"
+                ).fetchone()[0]
+                inputs = conn.execute("SELECT count(*) FROM inputs").fetchone()[0]
             assert versions == versions_sum
             assert indexed == cables == counted
             assert inputs >= versions
             seen.add(cables)
             time.sleep(0.02)
-    finally:
-        conn.close()
     assert proc.wait() == 0
     assert len(seen) >= 3 and max(seen) == 6_711
 
 
-def test_cli_ingest_show_history_stats_check(tmp_path: Path) -> None:
-    db = str(tmp_path / "a.db")
+def test_cli_ingest_show_history_stats_check(tmp_path: Path, new_db: NewDb) -> None:
+    db = new_db("a")
     runner = CliRunner()
     source = str(CORPUS / "cables-sample.csv")
     result = runner.invoke(app, ["ingest", source, "--db", db, "-j", "1"])

@@ -36,9 +36,6 @@ TABLES: dict[str, str] = {
 }
 """Every table that holds data, in an order that keeps references valid, with its key."""
 
-IDENTITY = ("entries", "inputs", "quarantine", "articles", "article_cables")
-"""Tables whose IDs PostgreSQL generates (its counters move past the copied IDs)."""
-
 BATCH = 2000
 
 
@@ -125,12 +122,6 @@ def copy_archive(
                 if progress:
                     progress(table, len(batch))
         indexed = _reindex(target, progress)
-        if target.dialect.name == "postgresql":
-            for table in IDENTITY:
-                conn.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
-                )
     report = CopyReport(indexed=indexed)
     before, after = checksums(source), checksums(target)
     for table in TABLES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from unicodedata import combining
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -39,8 +40,9 @@ def tokens(text: str | None) -> list[str]:
     """The index's words of a text: lower case, without accents."""
     if not text:
         return []
-    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return _WORD.findall(bare.casefold())
+    if not text.isascii():  # accents off: decompose, drop the combining marks
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not combining(c))
+    return _WORD.findall(text.casefold())
 
 
 def tsvector(row: Sequence[str | None]) -> str:
@@ -51,12 +53,15 @@ def tsvector(row: Sequence[str | None]) -> str:
     at = 1
     for column in _LAYOUT:
         weight = WEIGHTS[column]
-        for word in tokens(text[column]):
-            positions.setdefault(_lexeme(word), []).append(f"{min(at, MAX_POSITION)}{weight}")
-            at += 1
-        at += _GAP
+        words = tokens(text[column])
+        for offset, word in enumerate(words, at):
+            where = positions.get(word)
+            if where is None:
+                where = positions[word] = []
+            where.append(f"{offset if offset < MAX_POSITION else MAX_POSITION}{weight}")
+        at += len(words) + _GAP
     return " ".join(
-        f"'{spill(word, n // MAX_POSITIONS)}':{','.join(where[n : n + MAX_POSITIONS])}"
+        f"'{spill(_lexeme(word), n // MAX_POSITIONS)}':{','.join(where[n : n + MAX_POSITIONS])}"
         for word, where in positions.items()
         for n in range(0, len(where), MAX_POSITIONS)
     )

@@ -88,6 +88,13 @@ def _columns(item: Prepared) -> tuple[str | None, ...]:
     )
 
 
+def _next(table: str) -> str:
+    """The row ID a new row takes: one more than the largest, as SQLite chooses by itself.
+    Writers take turns, so on PostgreSQL too IDs run without gaps, whatever was rolled
+    back (an archive ingested twice, or after a crash, is the same to the last ID)."""
+    return f"(SELECT coalesce(max(id), 0) + 1 FROM {table})"
+
+
 def quarantine_key(raw: bytes | None, error: str) -> str:
     """Identity of a quarantined input: its bytes, or its error when no bytes could be read."""
     return hashlib.sha256(raw if raw is not None else error.encode()).hexdigest()
@@ -143,7 +150,8 @@ class Writer:
         self._link_articles(item)
         if entry is None:
             (cable_id,) = self.conn.execute(
-                "INSERT INTO entries (canonical_id, versions) VALUES (?, 1) RETURNING id",
+                f"INSERT INTO entries (id, canonical_id, versions) VALUES ({_next('entries')}, ?, 1) "
+                "RETURNING id",
                 (item.canonical_id,),
             ).fetchone()
             self._store(cable_id, 1, item, source)
@@ -221,7 +229,8 @@ class Writer:
         cables: tuple[str, ...] | list[str],
     ) -> int:
         self.conn.execute(
-            "INSERT INTO articles (url, title, outlet, published) VALUES (?, ?, ?, ?) "
+            "INSERT INTO articles (id, url, title, outlet, published) "
+            f"VALUES ({_next('articles')}, ?, ?, ?, ?) "
             "ON CONFLICT (url) DO UPDATE SET title = coalesce(excluded.title, articles.title), "
             "outlet = coalesce(excluded.outlet, articles.outlet), "
             "published = coalesce(excluded.published, articles.published)",
@@ -231,8 +240,8 @@ class Writer:
             "SELECT id FROM articles WHERE url = ?", (url,)
         ).fetchone()
         self.conn.executemany(
-            "INSERT INTO article_cables (article_id, canonical_id) VALUES (?, ?) "
-            "ON CONFLICT DO NOTHING",
+            "INSERT INTO article_cables (id, article_id, canonical_id) "
+            f"VALUES ({_next('article_cables')}, ?, ?) ON CONFLICT DO NOTHING",
             [(article_id, cid) for cid in cables],
         )
         return int(article_id)
@@ -247,8 +256,9 @@ class Writer:
     ) -> Outcome:
         """Keep an input that could not be read, with its bytes and the reason."""
         self.conn.execute(
-            "INSERT INTO quarantine (key, path, row, format, error, raw, first_seen, last_tried) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO quarantine "
+            "(id, key, path, row, format, error, raw, first_seen, last_tried) "
+            f"VALUES ({_next('quarantine')}, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (quarantine_key(raw, error), path, row, fmt, error, raw, self.now, self.now),
         )
         return Outcome.QUARANTINED
@@ -266,8 +276,9 @@ class Writer:
 
     def _input(self, source: Source, cable_id: int, version: int, ignore: bool = False) -> None:
         self.conn.execute(
-            "INSERT INTO inputs (sha256, path, row, format, ingested_at, cable_id, version) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)" + (" ON CONFLICT DO NOTHING" if ignore else ""),
+            "INSERT INTO inputs (id, sha256, path, row, format, ingested_at, cable_id, version) "
+            f"VALUES ({_next('inputs')}, ?, ?, ?, ?, ?, ?, ?)"
+            + (" ON CONFLICT DO NOTHING" if ignore else ""),
             (source.sha256, source.path, source.row, source.format, self.now, cable_id, version),
         )
 
