@@ -3,8 +3,6 @@ server error and no response that breaks the OpenAPI schema."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import msgspec
 import pytest
 import schemathesis
@@ -20,7 +18,7 @@ pytestmark = [requires_corpus, pytest.mark.xdist_group("search")]
 
 
 @pytest.fixture(scope="module")
-def app(search_db: Path):
+def app(search_db: str):
     return create_app(str(search_db))
 
 
@@ -49,7 +47,7 @@ def test_api_conforms_to_its_schema(api_schema) -> None:
         check()
 
 
-def test_cable_records_are_the_archives(client: TestClient, search_db: Path) -> None:
+def test_cable_records_are_the_archives(client: TestClient, search_db: str) -> None:
     with Archive.open(search_db, create=False) as archive:
         for cid in archive.ids()[::300]:
             got = client.get(f"/api/cables/{cid}")

@@ -53,7 +53,7 @@ def page(browser, live_site: str) -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def linked(site_db: Path) -> tuple[str, str, str]:
+def linked(site_db: str) -> tuple[str, str, str]:
     """A cable with TAGS and numbered paragraphs that cites another cable of the archive:
     (its URL, the cited cable's ID, the cited cable's URL)."""
     with Archive.open(site_db, create=False) as archive:

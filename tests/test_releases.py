@@ -6,9 +6,9 @@ over HTTP need the admin token."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 import time
@@ -29,8 +29,9 @@ from cablegate.site.app import create_app
 from cablegate.site.build import build_site
 from cablegate.site.security import HEADERS
 from cablegate.site.urls import cable_url
-from tests.conftest import requires_corpus
+from tests.conftest import BACKENDS, NewDb, _database, requires_corpus
 from tests.linkcheck import crawl
+from tests.pgserver import Server
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("releases")]
 
@@ -57,7 +58,7 @@ def write(folder: Path, pages: dict[str, bytes]) -> Path:
 
 @dataclass
 class Staged:
-    db: Path
+    db: str
     public: list[str]
     private: str
     """A whole cable kept private, cited by a public one."""
@@ -81,8 +82,13 @@ def _cited(site_pages: dict[str, bytes], ids: list[str]) -> dict[str, str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def staged(site_pages: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Staged:
+@pytest.fixture(scope="module", params=BACKENDS)
+def staged(
+    request: pytest.FixtureRequest,
+    site_pages: dict[str, bytes],
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_server: Server | None,
+) -> Staged:
     work = tmp_path_factory.mktemp("staged")
     every = sorted(site_pages)
     public = every[:: len(every) // 300][:300]
@@ -123,7 +129,7 @@ def staged(site_pages: dict[str, bytes], tmp_path_factory: pytest.TempPathFactor
             ]
         )
     )
-    db = work / "staged.db"
+    db = _database(request.param, pg_server, work, "staged")
     with Archive.open(db) as archive:
         ingest(archive, [write(work / "public", pages)], jobs=1)
         ingest(archive, [write(work / "private", {private: planted[private]})], jobs=1,
@@ -136,7 +142,7 @@ def staged(site_pages: dict[str, bytes], tmp_path_factory: pytest.TempPathFactor
         assert archive.check() == []
     run = [sys.executable, "-m", "cablegate"]
     done = subprocess.run(
-        [*run, "articles", "import", str(articles), "--db", str(db)], capture_output=True
+        [*run, "articles", "import", str(articles), "--db", db], capture_output=True
     )
     assert done.returncode == 0, done.stderr
     return Staged(db, public, private, versioned, future, cited[private], public[2])
@@ -192,9 +198,9 @@ def test_a_crawl_of_the_served_site_finds_no_canary(staged: Staged, client: Test
     assert "A public story" in client.get(_url(staged.db, staged.articled)).text
 
 
-def _created(db: Path, cid: str) -> str | None:
-    with sqlite3.connect(db) as conn:
-        row = conn.execute(
+def _created(db: str, cid: str) -> str | None:
+    with Archive.open(db, create=False) as archive:
+        row = archive.conn.execute(
             "SELECT v.data FROM versions v JOIN entries e ON e.id = v.cable_id "
             "WHERE e.canonical_id = ?",
             (cid,),
@@ -205,7 +211,7 @@ def _created(db: Path, cid: str) -> str | None:
     return created.strftime("%Y-%m") if created else None
 
 
-def _url(db: Path, cid: str) -> str:
+def _url(db: str, cid: str) -> str:
     return cable_url(cid, _created(db, cid))
 
 
@@ -312,13 +318,15 @@ def test_exports_and_the_static_build_hide_them(staged: Staged, tmp_path: Path) 
 
 
 @pytest.fixture
-def small(site_pages: dict[str, bytes], tmp_path: Path) -> Iterator[tuple[Path, str, str]]:
+def small(
+    site_pages: dict[str, bytes], tmp_path: Path, new_db: NewDb
+) -> Iterator[tuple[str, str, str]]:
     """An archive of 40 public cables and one private cable that one of them cites."""
     every = sorted(site_pages)
     public = every[100:140]
     cited = _cited(site_pages, public)
     private = sorted(cited)[0]
-    db = tmp_path / "small.db"
+    db = new_db("small")
     with Archive.open(db) as archive:
         ingest(archive, [write(tmp_path / "pub", {c: site_pages[c] for c in public})], jobs=1)
         ingest(archive, [write(tmp_path / "priv", {private: site_pages[private]})], jobs=1,
@@ -327,7 +335,7 @@ def small(site_pages: dict[str, bytes], tmp_path: Path) -> Iterator[tuple[Path, 
 
 
 def test_a_cable_appears_exactly_at_its_release_time(
-    small: tuple[Path, str, str], tmp_path: Path
+    small: tuple[str, str, str], tmp_path: Path
 ) -> None:
     db, private, citing = small
     client = TestClient(create_app(str(db)))
@@ -370,20 +378,20 @@ def subject_hits(client: TestClient, subject: str) -> set[str]:
     return {hit["id"] for hit in found.json()["hits"]}
 
 
-def read_site_page_subject(db: Path, cid: str) -> str | None:
+def read_site_page_subject(db: str, cid: str) -> str | None:
     with Archive.open(db) as archive:
         unpublished = {c: cable for c, _, cable in archive.unpublished()}
     return unpublished[cid].subject
 
 
 def test_a_redacted_version_stays_in_the_history_when_the_full_text_is_published(
-    site_pages: dict[str, bytes], tmp_path: Path
+    site_pages: dict[str, bytes], tmp_path: Path, new_db: NewDb
 ) -> None:
     cid = sorted(site_pages)[500]
     full = site_pages[cid]
     redacted = re.sub(rb"SUBJECT:\s*", b"SUBJECT: [REDACTED] ", full, count=1)
     assert redacted != full
-    db = tmp_path / "redacted.db"
+    db = new_db("redacted")
     with Archive.open(db) as archive:
         ingest(archive, [write(tmp_path / "full", {cid: full})], jobs=1, visibility=PRIVATE)
         ingest(archive, [write(tmp_path / "redacted", {cid: redacted})], jobs=1)
@@ -402,7 +410,7 @@ def test_a_redacted_version_stays_in_the_history_when_the_full_text_is_published
 
 
 def test_release_cli_schedules_by_id_file_and_query_and_lists_the_plan(
-    small: tuple[Path, str, str], tmp_path: Path
+    small: tuple[str, str, str], tmp_path: Path
 ) -> None:
     db, private, _ = small
     run = [sys.executable, "-m", "cablegate", "release", "--db", str(db)]
@@ -448,7 +456,7 @@ def test_bad_release_times_are_refused() -> None:
 
 
 def test_articles_import_from_csv_and_json_with_clear_errors(
-    small: tuple[Path, str, str], tmp_path: Path
+    small: tuple[str, str, str], tmp_path: Path
 ) -> None:
     db, private, citing = small
     sheet = tmp_path / "articles.csv"
@@ -485,18 +493,18 @@ def test_articles_import_from_csv_and_json_with_clear_errors(
 
 
 def test_every_article_of_the_real_pages_is_imported_and_shown(
-    site_pages: dict[str, bytes], site_db: Path
+    site_pages: dict[str, bytes], site_db: str
 ) -> None:
     wanted = set()
     for cid, data in site_pages.items():
         wanted |= {(a.url, cid) for a in read_site_page(data, cid).articles}
     assert len(wanted) > 500
-    with sqlite3.connect(site_db) as conn:
+    with Archive.open(site_db, create=False) as archive:
         have = set(
-            conn.execute(
+            archive.conn.execute(
                 "SELECT a.url, l.canonical_id FROM article_cables l "
                 "JOIN articles a ON a.id = l.article_id"
-            )
+            ).fetchall()
         )
     assert wanted <= have
     client = TestClient(create_app(str(site_db)))
@@ -515,7 +523,7 @@ def test_every_article_of_the_real_pages_is_imported_and_shown(
 # -- access -------------------------------------------------------------------------------
 
 
-def test_writes_need_the_admin_token(small: tuple[Path, str, str]) -> None:
+def test_writes_need_the_admin_token(small: tuple[str, str, str]) -> None:
     db, private, _ = small
     client = TestClient(create_app(str(db)))
     body = {"ids": [private], "at": "2099-01-01 00:00"}
@@ -523,14 +531,18 @@ def test_writes_need_the_admin_token(small: tuple[Path, str, str]) -> None:
     off = client.post("/api/admin/releases", json=body, headers={"Authorization": "Bearer x"})
     assert off.status_code == 403 and "cablegate token" in off.text
     done = subprocess.run(
-        [sys.executable, "-m", "cablegate", "token", "--db", str(db)],
+        [sys.executable, "-m", "cablegate", "token", "--db", db],
         capture_output=True,
         text=True,
     )
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip()
     assert len(token) >= 40
-    assert token.encode() not in db.read_bytes() + Path(f"{db}-wal").read_bytes()
+    with Archive.open(db) as archive:
+        stored = archive.conn.execute("SELECT key, value FROM meta").fetchall()
+    assert token not in str(stored) and hashlib.sha256(token.encode()).hexdigest() in str(stored)
+    if archive.dialect.name == "sqlite":
+        assert token.encode() not in Path(db).read_bytes() + Path(f"{db}-wal").read_bytes()
     for wrong in ("Bearer " + token[:-1] + "x", "Bearer ", "Basic " + token, token):
         response = client.post("/api/admin/releases", json=body, headers={"Authorization": wrong})
         assert response.status_code == 403, wrong
@@ -564,7 +576,7 @@ def test_writes_need_the_admin_token(small: tuple[Path, str, str]) -> None:
 
 
 def test_security_headers_on_every_response_and_no_stack_trace(
-    small: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch
+    small: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, private, _ = small
     client = TestClient(create_app(str(db)), raise_server_exceptions=False)

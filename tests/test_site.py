@@ -18,17 +18,17 @@ from cablegate.site import views
 from cablegate.site.app import create_app
 from cablegate.site.tags import explain
 from cablegate.site.urls import CLASSIFICATION_NUMBERS, cable_url
-from tests.conftest import requires_corpus
+from tests.conftest import NewDb, requires_corpus
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("site")]
 
 
 @pytest.fixture(scope="module")
-def client(site_db: Path) -> TestClient:
+def client(site_db: str) -> TestClient:
     return TestClient(create_app(str(site_db)), follow_redirects=False)
 
 
-def test_cable_pages_show_the_archive_record(site_db: Path, client: TestClient) -> None:
+def test_cable_pages_show_the_archive_record(site_db: str, client: TestClient) -> None:
     with Archive.open(site_db, create=False) as archive:
         ids = archive.ids()
         total = len(ids)
@@ -61,7 +61,7 @@ def test_cable_pages_show_the_archive_record(site_db: Path, client: TestClient) 
                 assert article.url.replace("&", "&amp;") in html
 
 
-def test_reference_links_and_cited_by(site_db: Path, client: TestClient) -> None:
+def test_reference_links_and_cited_by(site_db: str, client: TestClient) -> None:
     with Archive.open(site_db, create=False) as archive:
         conn = archive.conn
         source, target = conn.execute(
@@ -77,7 +77,7 @@ def test_reference_links_and_cited_by(site_db: Path, client: TestClient) -> None
     assert "<h2>Cited by</h2>" in cited and f'href="{cable_url(source, src.created)}"' in cited
 
 
-def test_old_and_wrong_urls(site_db: Path, client: TestClient) -> None:
+def test_old_and_wrong_urls(site_db: str, client: TestClient) -> None:
     with Archive.open(site_db, create=False) as archive:
         cable_id = archive.ids()[0]
         cable = archive.cable(cable_id)
@@ -89,7 +89,7 @@ def test_old_and_wrong_urls(site_db: Path, client: TestClient) -> None:
     assert client.get("/static/cables.css").status_code == 200
 
 
-def test_cable_text_cannot_inject_markup(tmp_path: Path) -> None:
+def test_cable_text_cannot_inject_markup(tmp_path: Path, new_db: NewDb) -> None:
     evil = (
         "10EVILPOST1\n"
         'SUBJECT <script>alert("s")</script> & "quotes"\n'
@@ -103,7 +103,7 @@ def test_cable_text_cannot_inject_markup(tmp_path: Path) -> None:
     )
     source = tmp_path / "evil.txt"
     source.write_text(evil)
-    db = tmp_path / "evil.db"
+    db = new_db("evil")
     with Archive.open(db) as archive:
         report = ingest(archive, [source], jobs=1)
         assert report.new == 1, report.problems
@@ -128,7 +128,7 @@ def _listing(html: str) -> list[tuple[str, str, str]]:
 
 
 def test_browse_pages_list_every_cable_in_the_original_order(
-    site_db: Path, client: TestClient
+    site_db: str, client: TestClient
 ) -> None:
     with Archive.open(site_db, create=False) as archive:
         pane = views.pane(archive)
@@ -174,7 +174,7 @@ def test_browse_pages_list_every_cable_in_the_original_order(
         assert pane.origin_numbers["USUN New York"] == 1
 
 
-def test_home_faq_about_and_articles_pages(site_db: Path, client: TestClient) -> None:
+def test_home_faq_about_and_articles_pages(site_db: str, client: TestClient) -> None:
     for url in ("/", "/index.html", "/faq.html", "/about.html"):
         response = client.get(url)
         assert response.status_code == 200 and "Currently released so far" in response.text
@@ -187,7 +187,7 @@ def test_home_faq_about_and_articles_pages(site_db: Path, client: TestClient) ->
         assert f'href="{url.replace("&", "&amp;")}"' in page
 
 
-def test_versions_are_listed_and_viewable_with_a_diff(site_db: Path, client: TestClient) -> None:
+def test_versions_are_listed_and_viewable_with_a_diff(site_db: str, client: TestClient) -> None:
     with Archive.open(site_db, create=False) as archive:
         history = archive.history("04RANGOON1100")
         cable = archive.cable("04RANGOON1100")
@@ -209,7 +209,7 @@ def test_versions_are_listed_and_viewable_with_a_diff(site_db: Path, client: Tes
 
 
 def test_pages_carry_etag_and_last_modified_and_answer_304(
-    site_db: Path, client: TestClient
+    site_db: str, client: TestClient
 ) -> None:
     with Archive.open(site_db, create=False) as archive:
         modified = archive.state().modified
@@ -247,7 +247,7 @@ def test_tags_are_explained_and_menus_have_index_pages(client: TestClient) -> No
         assert link in home
 
 
-def test_search_page(site_db: Path, client: TestClient) -> None:
+def test_search_page(site_db: str, client: TestClient) -> None:
     page = client.get("/search", params={"q": '"A.Q. Khan" tag:PK'})
     assert page.status_code == 200
     html = page.text
@@ -283,7 +283,7 @@ def test_search_page(site_db: Path, client: TestClient) -> None:
     assert client.get("/feeds/search.atom", params={"q": "created:abc"}).status_code == 400
 
 
-def test_atom_feeds(site_db: Path) -> None:
+def test_atom_feeds(site_db: str) -> None:
     import xml.etree.ElementTree as ET
 
     from cablegate.search.engine import all_hits

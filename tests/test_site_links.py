@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,20 +14,23 @@ from fastapi.testclient import TestClient
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from cablegate.archive import Archive
+from cablegate.archive.copy import copy_archive
+from cablegate.archive.url import parse_url
 from cablegate.ingest import ingest
 from cablegate.parse import canonical_id
 from cablegate.readers.text_export import write_text_export
 from cablegate.site import urls
 from cablegate.site.app import create_app
 from cablegate.site.build import MANIFEST, BuildReport, build_site, file_path, read_manifest
-from tests.conftest import iter_tar_html, requires_corpus
+from tests.conftest import _database, iter_tar_html, requires_corpus
 from tests.linkcheck import Crawl, Fetch, crawl
+from tests.pgserver import Server
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("site")]
 
 
 @pytest.fixture(scope="module")
-def client(site_db: Path) -> TestClient:
+def client(site_db: str) -> TestClient:
     return TestClient(create_app(str(site_db)), follow_redirects=False)
 
 
@@ -55,7 +57,7 @@ def static(root: Path) -> Fetch:
     return fetch
 
 
-def every_cable_page(db: Path) -> tuple[set[str], set[str]]:
+def every_cable_page(db: str) -> tuple[set[str], set[str]]:
     """The URL of every cable (current version) and of every earlier version."""
     cables, versions = set(), set()
     with Archive.open(db, create=False) as archive:
@@ -87,16 +89,14 @@ def assert_complete(result: Crawl, db: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def static_site(
-    site_db: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, BuildReport]:
+def static_site(site_db: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildReport]:
     out = tmp_path_factory.mktemp("static") / "www"
     report = build_site(str(site_db), out, jobs=2)
     return out, report
 
 
 def test_served_site_has_no_broken_link_and_reaches_every_cable(
-    live_site: str, site_db: Path
+    live_site: str, site_db: str
 ) -> None:
     with httpx.Client(base_url=live_site) as client:
         result = crawl(served(client), keep=BROWSE)
@@ -106,7 +106,7 @@ def test_served_site_has_no_broken_link_and_reaches_every_cable(
 
 
 def test_static_build_has_no_broken_link_and_matches_the_served_site(
-    client: TestClient, site_db: Path, static_site: tuple[Path, BuildReport]
+    client: TestClient, site_db: str, static_site: tuple[Path, BuildReport]
 ) -> None:
     out, report = static_site
     assert report.errors == []
@@ -147,10 +147,12 @@ def test_static_manifest_has_the_checksum_of_every_file(
         assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == sha, rel
 
 
-def test_static_build_rewrites_only_what_changed(site_db: Path, tmp_path: Path) -> None:
-    db = tmp_path / "copy.db"
-    with sqlite3.connect(site_db) as source, sqlite3.connect(db) as target:
-        source.backup(target)
+def test_static_build_rewrites_only_what_changed(
+    site_db: str, tmp_path: Path, pg_server: Server | None
+) -> None:
+    db = _database(parse_url(site_db).backend, pg_server, tmp_path, "copy")
+    with Archive.open(site_db, create=False) as source, Archive.open(db) as target:
+        assert copy_archive(source, target).ok
     out = tmp_path / "www"
     first = build_site(str(db), out, jobs=2)
     assert first.written == first.files and not first.errors
@@ -197,7 +199,7 @@ def old_links() -> Iterator[str]:
             yield from _OLD_LINK.findall(data.decode("utf-8", "replace"))
 
 
-def test_old_links_resolve_to_the_right_page(live_site: str, site_db: Path) -> None:
+def test_old_links_resolve_to_the_right_page(live_site: str, site_db: str) -> None:
     client = httpx.Client(base_url=live_site)
     links = sorted(set(old_links()))
     assert len(links) > 7500
@@ -235,7 +237,7 @@ def test_old_links_resolve_to_the_right_page(live_site: str, site_db: Path) -> N
     assert "EINVEFIN" not in tags
 
 
-def test_concurrent_requests_get_whole_pages(live_site: str, site_db: Path) -> None:
+def test_concurrent_requests_get_whole_pages(live_site: str, site_db: str) -> None:
     """Many requests at once (server threads share nothing that is not thread-safe)."""
     from concurrent.futures import ThreadPoolExecutor
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +13,7 @@ from selectolax.lexbor import LexborHTMLParser
 from cablegate.archive import Archive
 from cablegate.site import charts
 from cablegate.site.app import create_app
-from tests.conftest import requires_corpus
+from tests.conftest import NewDb, requires_corpus
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -58,7 +57,7 @@ def _tables(html: str) -> dict[str, dict[str, int]]:
 
 
 @requires_corpus
-def test_statistics_page_shows_the_archive_counts(site_db: Path) -> None:
+def test_statistics_page_shows_the_archive_counts(site_db: str) -> None:
     client = TestClient(create_app(site_db))
     html = client.get("/statistics.html").text
     tables = _tables(html)
@@ -84,7 +83,7 @@ def test_statistics_page_shows_the_archive_counts(site_db: Path) -> None:
 
 
 @requires_corpus
-def test_charts_are_well_formed_svg_with_links_and_labels(site_db: Path) -> None:
+def test_charts_are_well_formed_svg_with_links_and_labels(site_db: str) -> None:
     client = TestClient(create_app(site_db))
     html = client.get("/statistics.html").text
     svgs = re.findall(r"<svg .*?</svg>", html, re.S)
@@ -102,9 +101,10 @@ def test_charts_are_well_formed_svg_with_links_and_labels(site_db: Path) -> None
         assert client.get(href, follow_redirects=False).status_code == 200, href
 
 
-def test_an_empty_archive_has_a_statistics_page(tmp_path: Path) -> None:
-    Archive.open(tmp_path / "empty.db").close()
-    client = TestClient(create_app(tmp_path / "empty.db"))
+def test_an_empty_archive_has_a_statistics_page(new_db: NewDb) -> None:
+    db = new_db("empty")
+    Archive.open(db).close()
+    client = TestClient(create_app(db))
     response = client.get("/statistics.html")
     assert response.status_code == 200
     assert response.text.count("No cables yet") == 6

@@ -15,7 +15,7 @@ from cablegate.ingest import ingest
 from cablegate.model import Cable
 from cablegate.readers.collect import read_bytes
 from cablegate.synth import Synthesizer, load_months, write_synthetic
-from tests.conftest import CORPUS, iter_tar_html, requires_corpus
+from tests.conftest import CORPUS, NewDb, iter_tar_html, requires_corpus
 
 pytestmark = requires_corpus
 
@@ -58,7 +58,11 @@ def test_synthetic_cables_follow_the_real_ids_and_months(
 
 @pytest.mark.parametrize("fmt", ["csv", "text"])
 def test_synthetic_collections_ingest_with_their_fields(
-    tmp_path: Path, fmt: str, months: list[tuple[str, int]], templates: list[Cable]
+    tmp_path: Path,
+    new_db: NewDb,
+    fmt: str,
+    months: list[tuple[str, int]],
+    templates: list[Cable],
 ) -> None:
     made = {c.canonical_id: c for c in Synthesizer(months, templates, seed=3).cables(300)}
     out = tmp_path / fmt
@@ -67,7 +71,7 @@ def test_synthetic_collections_ingest_with_their_fields(
     write_synthetic(again, Synthesizer(months, templates, seed=3).cables(300), fmt)
     first = sorted(p.read_bytes() for p in out.rglob("*") if p.is_file())
     assert first == sorted(p.read_bytes() for p in again.rglob("*") if p.is_file())
-    with Archive.open(tmp_path / "a.db") as archive:
+    with Archive.open(new_db("a")) as archive:
         report = ingest(archive, [out], jobs=2)
         assert report.balanced and report.quarantined == 0
         assert report.new + report.versions == 300

@@ -328,20 +328,27 @@ def _snippet(archive: Archive, cid: str, terms: list[Term]) -> list[tuple[str, b
         return []
     index = for_dialect(archive.dialect.name)
     marked = index.headline(archive.conn, cable.body, terms)
-    if marked is None:
-        return snippet(cable.body, terms)
-    return headline_pieces(marked, cable.body, TSQUERY.START, TSQUERY.STOP)
+    pieces = headline_pieces(marked, cable.body, TSQUERY.START, TSQUERY.STOP) if marked else []
+    # The database's parser may cut words otherwise (PostgreSQL reads "A.Q." as one word):
+    # where its headline marks nothing, the snippet is cut here.
+    return pieces or snippet(cable.body, terms)
 
 
 def headline_pieces(marked: str, text: str, start: str, stop: str) -> list[tuple[str, bool]]:
     """A headline from the database (matches between ``start`` and ``stop``) as snippet
-    pieces, with "…" where it cuts the text; none when nothing in it matched."""
+    pieces, with "…" where it cuts the text, and the words of a phrase marked as one; none
+    when nothing in it is marked."""
     if start not in marked:
         return []
-    pieces = [
-        (re.sub(r"\s+", " ", part), bool(i % 2))
-        for i, part in enumerate(re.split(f"[{start}{stop}]", marked))
-    ]
+    parts = re.split(f"[{start}{stop}]", marked)
+    pieces: list[tuple[str, bool]] = []
+    for i, part in enumerate(parts):
+        part, match = re.sub(r"\s+", " ", part), bool(i % 2)
+        if match and len(pieces) > 1 and re.fullmatch(r"[\W_]*", pieces[-1][0]):
+            gap = pieces.pop()[0]  # between two matches: one mark
+            pieces[-1] = (pieces[-1][0] + gap + part, True)
+        else:
+            pieces.append((part, match))
     plain, whole = "".join(p for p, _ in pieces).strip(), re.sub(r"\s+", " ", text).strip()
     if plain and not whole.startswith(plain):
         pieces.insert(0, ("…", False))
