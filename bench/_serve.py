@@ -18,7 +18,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve(db: Path, workers: int) -> tuple[subprocess.Popen, str]:
+def serve(db: Path | str, workers: int) -> tuple[subprocess.Popen, str]:
     """(the server process, its base URL), once it answers."""
     port = free_port()
     proc = subprocess.Popen(

@@ -1,15 +1,21 @@
 """End-to-end ingest: read, parse on every core, store, index; at real and full scale.
 
-Runs ``cablegate ingest`` as a separate process into a fresh SQLite archive and measures:
-cables/s end to end, wall time, peak RSS (the ingest process alone and its whole process
-tree, sampled from /proc), and the database size. Two collections:
+Runs ``cablegate ingest`` as a separate process into a fresh archive on each backend
+(SQLite, PostgreSQL) and measures: cables/s end to end, wall time, peak RSS (the ingest
+process alone and its whole process tree, sampled from /proc), and the database size. Two
+collections:
 
 1. real: the 6,712 cable pages of ``cablegate-site.tar.xz``;
 2. synthetic: ``--count`` cables (default 251,287, the full release) written by
    ``cablegate synth`` as one ``cables.csv``, the format the full release came in.
 
+PostgreSQL: the server at ``--pg`` (``postgresql://user@host:port``, a role that may create
+databases), else a throwaway one started here on loopback (as the tests do), with the
+server's default durability settings.
+
     .venv/bin/python bench/ingest.py [--corpus ../shared/corpus] [--count 251287]
                                      [--work /tmp/cablegate-bench] [--jobs 0]
+                                     [--backends sqlite,postgresql] [--pg URL]
 """
 
 from __future__ import annotations
@@ -49,12 +55,36 @@ def tree_rss(pid: int) -> tuple[int, int]:
     return rss.get(pid, 0), total
 
 
-def run_ingest(source: Path, db: Path, jobs: int) -> dict[str, float]:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+def fresh(backend: str, name: str, work: Path, pg: str | None) -> str:
+    """A new empty database: an SQLite path, or a PostgreSQL URL (dropped and made again)."""
+    if backend == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{work / name}.db{suffix}").unlink(missing_ok=True)
+        return str(work / f"{name}.db")
+    import psycopg
+
+    assert pg is not None
+    with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{pg}/{name}"
+
+
+def database_mib(db: str) -> float:
+    from cablegate.archive import Archive
+
+    with Archive.open(db, create=False) as archive:
+        if archive.dialect.name == "postgresql":
+            sql = "SELECT pg_database_size(current_database())"
+            return archive.conn.execute(sql).fetchone()[0] / 2**20
+    size = sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal") if Path(f"{db}{s}").exists())
+    return size / 2**20
+
+
+def run_ingest(source: Path, db: str, jobs: int) -> dict[str, float]:
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [*CABLEGATE, "ingest", str(source), "--db", str(db), "-q", "-j", str(jobs)],
+        [*CABLEGATE, "ingest", str(source), "--db", db, "-q", "-j", str(jobs)],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -67,13 +97,11 @@ def run_ingest(source: Path, db: Path, jobs: int) -> dict[str, float]:
     summary = proc.stderr.read() if proc.stderr else ""
     if proc.returncode:
         sys.exit(f"ingest failed:\n{summary}")
-    import sqlite3
+    from cablegate.archive import Archive
 
-    conn = sqlite3.connect(db)
-    cables = conn.execute("SELECT count(*) FROM cables").fetchone()[0]
-    versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
-    conn.close()
-    size = sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal") if Path(f"{db}{s}").exists())
+    with Archive.open(db, create=False) as archive:
+        cables = archive.conn.execute("SELECT count(*) FROM cables").fetchone()[0]
+        versions = archive.conn.execute("SELECT count(*) FROM versions").fetchone()[0]
     return {
         "cables": cables,
         "versions": versions,
@@ -81,7 +109,7 @@ def run_ingest(source: Path, db: Path, jobs: int) -> dict[str, float]:
         "rate": versions / seconds,
         "rss_main": peak_main / 2**20,
         "rss_tree": peak_tree / 2**20,
-        "db_mib": size / 2**20,
+        "db_mib": database_mib(db),
         "summary": " ".join(summary.split()),
     }
 
@@ -103,12 +131,33 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/cablegate-bench"))
     parser.add_argument("--jobs", type=int, default=0, help="parsing processes (0: all cores)")
     parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg", default=os.environ.get("CABLEGATE_BENCH_PG"))
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    backends = args.backends.split(",")
+    server = None
+    if "postgresql" in backends and not args.pg:
+        sys.path.insert(0, str(ROOT))
+        from tests.pgserver import Server
+
+        server = Server.start(durable=True)
+        if server is None:
+            sys.exit("no PostgreSQL here: install it, or give --pg")
+        args.pg = server.url
+    try:
+        run_all(args, backends)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def run_all(args: argparse.Namespace, backends: list[str]) -> None:
     print(f"cores: {os.cpu_count()}, jobs: {args.jobs or os.cpu_count()}", flush=True)
-    if not args.skip_real:
-        real = run_ingest(args.corpus / "cablegate-site.tar.xz", args.work / "real.db", args.jobs)
-        report("real (cablegate-site.tar.xz)", real)
+    for backend in backends if not args.skip_real else []:
+        db = fresh(backend, "real", args.work, args.pg)
+        real = run_ingest(args.corpus / "cablegate-site.tar.xz", db, args.jobs)
+        report(f"{backend}: real (cablegate-site.tar.xz)", real)
     synthetic = args.work / f"synth-{args.count}"
     if not (synthetic / "cables.csv").exists():
         shutil.rmtree(synthetic, ignore_errors=True)
@@ -129,8 +178,11 @@ def main() -> None:
         )
         print(f"synthesised {args.count:,} cables in {time.perf_counter() - started:.0f} s")
     size = (synthetic / "cables.csv").stat().st_size / 2**20
-    result = run_ingest(synthetic, args.work / "synthetic.db", args.jobs)
-    report(f"synthetic ({args.count:,} cables, cables.csv of {size:,.0f} MiB)", result)
+    for backend in backends:
+        db = fresh(backend, "synthetic", args.work, args.pg)
+        result = run_ingest(synthetic, db, args.jobs)
+        report(f"{backend}: synthetic ({args.count:,} cables, cables.csv of {size:,.0f} MiB)",
+               result)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Search latency at real and full scale, in process and over HTTP, and the index's size.
 
-For each archive (``real.db``: the 6,712 real cable pages, ``synthetic.db``: 251,287
-synthetic cables, both made by ``bench/ingest.py`` in ``--work``), a fixed mix of
+For each archive (``real``: the 6,712 real cable pages, ``synthetic``: 251,287 synthetic
+cables, both made by ``bench/ingest.py``: SQLite files in ``--work``, PostgreSQL databases
+of those names on the ``--pg`` server), on each backend, a fixed mix of
 ``--queries`` queries (default 1,000; seeded, so every run asks the same), a quarter of each:
 
 - ``word``: one word from the subject of a random cable (so common words come up as often as
@@ -19,8 +20,11 @@ tag, classification, year), as the search page and ``/api/search`` do.
 2. Over HTTP: ``GET /api/search?q=...`` against ``cablegate serve`` on loopback, one request
    at a time on a kept-alive connection (latency, not throughput), after a warm-up pass.
 
+The mix is drawn from the SQLite archive and asked of both backends alike.
+
     .venv/bin/python bench/search.py [--work /tmp/cablegate-bench] [--queries 1000]
                                      [--only real|synthetic] [--workers 2]
+                                     [--backends sqlite,postgresql] [--pg URL]
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import itertools
+import os
 import random
 import re
 import sqlite3
@@ -51,14 +56,20 @@ STOP = {"THE", "AND", "FOR", "WITH", "FROM", "THAT", "THIS", "ON", "OF", "IN", "
 _WORD = re.compile(r"[A-Za-z]{4,}")
 
 
-def query_mix(db: Path, count: int, seed: int = 2010) -> list[tuple[str, str]]:
+def query_mix(db: str, count: int, seed: int = 2010) -> list[tuple[str, str]]:
     """(kind, query) pairs: the same list for the same archive and seed."""
     rng = random.Random(seed)
-    with sqlite3.connect(db) as conn:
-        subjects = [r[0] for r in conn.execute("SELECT subject FROM cables WHERE subject > ''")]
-        tags = [r[0] for r in conn.execute("SELECT tag FROM tags ORDER BY random() LIMIT 5000")]
-        origins = [r[0] for r in conn.execute("SELECT DISTINCT origin FROM cables")]
-        classes = [r[0] for r in conn.execute("SELECT DISTINCT classification FROM cables")]
+    with Archive.open(db, create=False) as archive:
+        conn = archive.conn
+        subjects = [
+            r[0] for r in conn.execute("SELECT subject FROM cables WHERE subject > '' ORDER BY id")
+        ]
+        every_tag = [r[0] for r in conn.execute("SELECT tag FROM tags ORDER BY 1")]
+        tags = rng.sample(every_tag, min(5000, len(every_tag)))
+        origins = [r[0] for r in conn.execute("SELECT DISTINCT origin FROM cables ORDER BY 1")]
+        classes = [
+            r[0] for r in conn.execute("SELECT DISTINCT classification FROM cables ORDER BY 1")
+        ]
         years = sorted(
             r[0] for r in conn.execute("SELECT DISTINCT substr(created, 1, 4) FROM cables")
         )
@@ -110,7 +121,7 @@ def percentiles(ms: list[float]) -> dict[str, float]:
     return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": max(ms)}
 
 
-def in_process(db: Path, mix: list[tuple[str, str]]) -> tuple[dict[str, list[float]], list[int]]:
+def in_process(db: str, mix: list[tuple[str, str]]) -> tuple[dict[str, list[float]], list[int]]:
     timings: dict[str, list[float]] = {kind: [] for kind in KINDS}
     totals = []
     with Archive.open(db, create=False) as archive:
@@ -146,8 +157,13 @@ def over_http(base: str, mix: list[tuple[str, str]]) -> dict[str, list[float]]:
     return timings
 
 
-def index_size(db: Path) -> tuple[int, int]:
+def index_size(db: str) -> tuple[int, int]:
     """(bytes of the full-text index, bytes of the whole database)."""
+    if db.startswith("postgresql://"):
+        with Archive.open(db, create=False) as archive:
+            return archive.conn.execute(
+                "SELECT pg_total_relation_size('cables_fts'), pg_database_size(current_database())"
+            ).fetchone()
     with sqlite3.connect(db) as conn:
         fts = conn.execute(
             "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'cables_fts%'"
@@ -195,38 +211,46 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", choices=["real", "synthetic"])
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg", default=os.environ.get("CABLEGATE_BENCH_PG"))
     args = parser.parse_args()
     for name in ("real", "synthetic"):
-        db = args.work / f"{name}.db"
         if args.only and name != args.only:
             continue
-        if not db.exists():
-            print(f"{name}: {db} missing; run bench/ingest.py first", flush=True)
+        sqlite_db = args.work / f"{name}.db"
+        if not sqlite_db.exists():
+            print(f"{name}: {sqlite_db} missing; run bench/ingest.py first", flush=True)
             continue
-        with Archive.open(db, create=False) as archive:  # migrates an older archive first
-            cables = archive.stats().cables
-        mix = query_mix(db, args.queries)
-        fts, whole = index_size(db)
-        print(
-            f"{name}: {cables:,} cables; full-text index {fts / 2**20:,.1f} MiB of "
-            f"{whole / 2**20:,.1f} MiB ({fts / cables:,.0f} bytes a cable)",
-            flush=True,
-        )
-        timings, totals = in_process(db, mix)
-        print(
-            f"  hits a query: median {statistics.median(totals):,.0f}, "
-            f"max {max(totals):,}; queries with no hit: {totals.count(0)}",
-            flush=True,
-        )
-        report("in process", timings)
-        by_size(timings, totals, mix)
-        proc, base = serve(db, args.workers)
-        try:
-            report("over HTTP", over_http(base, mix))
-        finally:
-            proc.terminate()
-            proc.wait(30)
+        mix = query_mix(str(sqlite_db), args.queries)
+        for backend in args.backends.split(","):
+            db = str(sqlite_db) if backend == "sqlite" else f"{args.pg}/{name}"
+            bench(f"{backend}: {name}", db, mix, args.workers)
         print(f"  the mix: {mix[:8]}", flush=True)
+
+
+def bench(label: str, db: str, mix: list[tuple[str, str]], workers: int) -> None:
+    with Archive.open(db, create=False) as archive:  # migrates an older archive first
+        cables = archive.stats().cables
+    fts, whole = index_size(db)
+    print(
+        f"{label}: {cables:,} cables; full-text index {fts / 2**20:,.1f} MiB of "
+        f"{whole / 2**20:,.1f} MiB ({fts / cables:,.0f} bytes a cable)",
+        flush=True,
+    )
+    timings, totals = in_process(db, mix)
+    print(
+        f"  hits a query: median {statistics.median(totals):,.0f}, "
+        f"max {max(totals):,}; queries with no hit: {totals.count(0)}",
+        flush=True,
+    )
+    report("in process", timings)
+    by_size(timings, totals, mix)
+    proc, base = serve(db, workers)
+    try:
+        report("over HTTP", over_http(base, mix))
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 if __name__ == "__main__":

@@ -40,8 +40,9 @@ class Server:
         self._folder = folder
 
     @classmethod
-    def start(cls) -> Server | None:
-        """The server of ``$CABLEGATE_TEST_PG``, or a new one; None without PostgreSQL."""
+    def start(cls, durable: bool = False) -> Server | None:
+        """The server of ``$CABLEGATE_TEST_PG``, or a new one (``durable``: with the
+        default fsync and commit settings, for benchmarks); None without PostgreSQL."""
         if url := os.environ.get(ENV_VAR):
             return cls(url)
         initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
@@ -69,10 +70,9 @@ class Server:
             ],
             **quiet,
         )
-        options = (
-            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not durable:  # test data need not survive a power cut
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(
             [*as_user, pg_ctl, "-D", data, "-o", options, "-l", folder / "log", "-w", "start"],
             **quiet,

@@ -169,6 +169,13 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _shown(db: str | None) -> str:
+    """A database as messages show it (no password)."""
+    from cablegate.archive.url import parse_url
+
+    return str(parse_url(db))
+
+
 def _open(db: str | None, create: bool = False) -> Archive:
     try:
         return Archive.open(db, create=create)
@@ -523,24 +530,39 @@ def serve(
     workers: Annotated[
         int, typer.Option("--workers", "-w", help="Server processes (0: one per core).")
     ] = 1,
+    read_db: Annotated[
+        str | None,
+        typer.Option(
+            "--read-db",
+            envvar="CABLEGATE_READ_DB",
+            help="A read-only replica of --db to read pages from (writes still go to --db).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the Cable Viewer website from the archive."""
+    """Serve the Cable Viewer website from the archive. Any number of servers may share
+    one PostgreSQL archive (behind a load balancer), reading from replicas with --read-db."""
     import uvicorn
 
     from cablegate.site.app import create_app
 
     _open(db).close()
+    if read_db:
+        _open(read_db).close()
     workers = workers or os.cpu_count() or 1
     base_url = base_url or f"http://{host}:{port}"
     err.print(
-        f"serving {db or 'the archive'} on http://{host}:{port}/ ({workers} process(es))",
+        f"serving {_shown(db)}{f' (reading {_shown(read_db)})' if read_db else ''} on "
+        f"http://{host}:{port}/ ({workers} process(es))",
         highlight=False,
     )
     if workers == 1:
-        uvicorn.run(create_app(db, base_url), host=host, port=port, log_level="warning")
+        app = create_app(db, base_url, read_db)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
         return
     if db:
         os.environ["CABLEGATE_DB"] = db
+    if read_db:
+        os.environ["CABLEGATE_READ_DB"] = read_db
     os.environ["CABLEGATE_BASE_URL"] = base_url
     uvicorn.run(
         "cablegate.site.app:app_from_env",

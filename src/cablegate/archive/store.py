@@ -150,8 +150,8 @@ class Writer:
         self._link_articles(item)
         if entry is None:
             (cable_id,) = self.conn.execute(
-                f"INSERT INTO entries (id, canonical_id, versions) VALUES ({_next('entries')}, ?, 1) "
-                "RETURNING id",
+                "INSERT INTO entries (id, canonical_id, versions) "
+                f"VALUES ({_next('entries')}, ?, 1) RETURNING id",
                 (item.canonical_id,),
             ).fetchone()
             self._store(cable_id, 1, item, source)

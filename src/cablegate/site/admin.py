@@ -73,14 +73,14 @@ def router(site: Callable[[], Site]) -> APIRouter:
     @routes.get("/releases")
     def plan(request: Request) -> Response:
         """Every version not yet public, with its release time (None: private)."""
-        archive = site().archive
+        archive = site().primary
         if (denied := _denied(archive, request)) is not None:
             return denied
         return _json(archive.plan())
 
     async def admit(request: Request, kind: type[msgspec.Struct]) -> tuple[Archive, Any] | Response:
         """(archive, decoded body) for a request with the token, else the answer to give."""
-        archive = site().archive
+        archive = site().primary
         if (denied := _denied(archive, request)) is not None:
             return denied
         body = await _body(request, kind)

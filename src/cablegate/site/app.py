@@ -37,17 +37,23 @@ log = logging.getLogger("cablegate.site")
 CACHE_CONTROL = "public, max-age=300"
 
 
-def create_app(db: str | None = None, base_url: str = "") -> FastAPI:
-    """The site for the archive at ``db`` (a database URL or SQLite path)."""
+def create_app(db: str | None = None, base_url: str = "", read_db: str | None = None) -> FastAPI:
+    """The site for the archive at ``db`` (a database URL or SQLite path). With ``read_db``
+    (a read-only replica of it), pages are read there; releases that fall due and the
+    admin routes write to ``db``."""
     env = environment()
     local = threading.local()
     Archive.open(db, create=False).close()  # fail early when there is no archive
+    if read_db:
+        Archive.open(read_db, create=False).close()
 
     def site() -> Site:
         """This thread's site, after publishing any release that is due."""
         if getattr(local, "site", None) is None:
-            local.site = Site(Archive.open(db, create=False), base_url, env)
-        publish_due(local.site.archive)
+            archive = Archive.open(read_db or db, create=False)
+            primary = Archive.open(db, create=False) if read_db else archive
+            local.site = Site(archive, base_url, env, primary=primary)
+        publish_due(local.site.primary)
         return local.site
 
     app = FastAPI(title="cablegate", docs_url=None, redoc_url=None, openapi_url=None)
@@ -138,8 +144,13 @@ def publish_due(archive: Archive) -> None:
 
 
 def app_from_env() -> FastAPI:
-    """The app for ``CABLEGATE_DB`` and ``CABLEGATE_BASE_URL`` (uvicorn workers start it)."""
-    return create_app(os.environ.get("CABLEGATE_DB"), os.environ.get("CABLEGATE_BASE_URL", ""))
+    """The app for ``CABLEGATE_DB``, ``CABLEGATE_READ_DB`` and ``CABLEGATE_BASE_URL``
+    (uvicorn workers start it)."""
+    return create_app(
+        os.environ.get("CABLEGATE_DB"),
+        os.environ.get("CABLEGATE_BASE_URL", ""),
+        os.environ.get("CABLEGATE_READ_DB") or None,
+    )
 
 
 def download(found: Iterable[Listed], fmt: str, name: str) -> Response:

@@ -66,8 +66,12 @@ class Site:
         base_url: str = "",
         env: Environment | None = None,
         served: bool = True,
+        primary: Archive | None = None,
     ):
         self.archive = archive
+        """Where pages are read (a replica, when the server has one)."""
+        self.primary = primary or archive
+        """Where writes go: releases that fall due, the admin routes."""
         self.base_url = base_url.rstrip("/")
         self.env = env or environment()
         self.served = served
