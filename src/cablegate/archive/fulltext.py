@@ -7,12 +7,15 @@ here from those words, so that a query finds the same cables on either database.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
 from unicodedata import combining
 
 _WORD = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+"""The same words in ASCII text (after lower-casing), found faster."""
 
 COLUMNS = ("subject", "body", "sender", "recipients")
 """The index's columns, in the order of :func:`cablegate.archive.records.index_row`."""
@@ -40,9 +43,23 @@ def tokens(text: str | None) -> list[str]:
     """The index's words of a text: lower case, without accents."""
     if not text:
         return []
-    if not text.isascii():  # accents off: decompose, drop the combining marks
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not combining(c))
-    return _WORD.findall(text.casefold())
+    if text.isascii():
+        return _ASCII_WORD.findall(text.lower())
+    return _WORD.findall(_NON_ASCII.sub(_bare, text).casefold())
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _bare(run: re.Match[str]) -> str:
+    return _without_accents(run.group())
+
+
+@functools.lru_cache(maxsize=4096)
+def _without_accents(text: str) -> str:
+    """Decomposed (NFKD) without the combining marks. Only non-ASCII text needs it, and
+    decomposing goes character by character, so doing it run by run changes nothing."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not combining(c))
 
 
 def tsvector(row: Sequence[str | None]) -> str:
