@@ -15,7 +15,15 @@ from cablegate.ingest import Report, ingest
 from cablegate.model import CLASSIFICATIONS, Cable
 from cablegate.readers.collect import Skipped, read_paths
 from cablegate.search.engine import all_hits
-from tests.conftest import BACKENDS, CORPUS, SEEDS, _database, dump_archive, requires_corpus
+from tests.conftest import (
+    BACKENDS,
+    CORPUS,
+    SEEDS,
+    NewDb,
+    _database,
+    dump_archive,
+    requires_corpus,
+)
 from tests.pgserver import Server
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("corpus_archive")]
@@ -280,3 +288,38 @@ def test_an_archive_of_schema_2_is_migrated(tmp_path: Path) -> None:
         assert archive.conn.execute("SELECT * FROM tags ORDER BY 1, 2").fetchall() == tags
         assert archive.check() == []
     assert len({key for _, key in want}) == len(want) == 40
+
+
+def test_an_archive_of_schema_4_is_migrated_on_either_database(
+    tmp_path: Path, new_db: NewDb
+) -> None:
+    """Schema 5 (entries, visibility, articles of their own) reached from schema 4 on both
+    databases: every cable public, the articles filled again from the stored records."""
+    from cablegate.demo import write_demo
+
+    write_demo(tmp_path / "demo", 30)
+    db = new_db("old")
+    with Archive.open(db) as archive:
+        ingest(archive, [tmp_path / "demo"], jobs=1)
+        before = dump_archive(db)
+        with archive.transaction() as conn:  # take it back to schema 4
+            conn.execute("DROP INDEX versions_due")
+            conn.execute("ALTER TABLE versions DROP COLUMN release_at")
+            conn.execute("ALTER TABLE versions DROP COLUMN published_at")
+            cascade = " CASCADE" if archive.dialect.name == "postgresql" else ""
+            for table in ("entries", "article_cables", "articles"):
+                conn.execute(f"DROP TABLE {table}{cascade}")  # and its foreign keys
+            conn.execute(
+                "CREATE TABLE articles (cable_id INTEGER NOT NULL, position INTEGER NOT NULL, "
+                "url TEXT NOT NULL, title TEXT, PRIMARY KEY (cable_id, position))"
+            )
+            conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
+    with Archive.open(db, create=False) as archive:
+        schema = archive.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        assert tuple(schema) == ("5",)
+        assert archive.plan() == [] and archive.check() == []
+    after = dump_archive(db)
+    assert {k: v for k, v in after.items() if k != "versions"} == {
+        k: v for k, v in before.items() if k != "versions"
+    }
+    assert [row[:5] for row in after["versions"]] == [row[:5] for row in before["versions"]]

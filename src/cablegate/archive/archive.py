@@ -136,7 +136,10 @@ class Archive:
         script = ["BEGIN IMMEDIATE;"]
         for version in range(old + 1 if old else SCHEMA_VERSION + 1, SCHEMA_VERSION + 1):
             added = COLUMNS_ADDED.get(version, [])
-            script += [f"ALTER TABLE {table} ADD COLUMN {column};" for table, column in added]
+            script += [
+                self.dialect.ddl(f"ALTER TABLE {table} ADD COLUMN {column};")
+                for table, column in added
+            ]
             script += [f"{sql};" for sql in DROPPED.get(version, [])]
         script += [
             self.dialect.tables(),

@@ -115,6 +115,10 @@ class Dialect:
         """The archive's tables and indexes, with its full-text index."""
         return TABLES + FTS
 
+    def ddl(self, sql: str) -> str:
+        """A table definition (written for SQLite) in this database's words."""
+        return sql
+
     def run_script(self, conn: Connection, script: str) -> None:
         assert isinstance(conn, sqlite3.Connection)
         conn.executescript(script)
@@ -191,6 +195,9 @@ class Postgres(Dialect):
 
     def tables(self) -> str:
         return postgres_ddl(TABLES) + PG_FTS
+
+    def ddl(self, sql: str) -> str:
+        return postgres_ddl(sql)
 
     def run_script(self, conn: Connection, script: str) -> None:
         conn.execute(script.replace("BEGIN IMMEDIATE;", f"BEGIN; {_lock_sql()};"))
