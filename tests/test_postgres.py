@@ -333,3 +333,28 @@ def test_a_new_archive_opened_by_many_processes_at_once_is_made_once(pg: Server)
             "5",
         )
         assert archive.check() == []
+
+
+def test_a_server_opens_the_archive_again_when_postgresql_drops_it(
+    pg: Server, tmp_path: Path
+) -> None:
+    db = pg.create_database("dropped")
+    pages = list(itertools.islice(iter_tar_html("cablegate-site.tar.xz"), 5))
+    with Archive.open(db) as archive:
+        ingest(archive, [_write(tmp_path / "in", pages)])
+    server, base = _serve(db)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:  # several server threads
+            assert set(pool.map(lambda _: httpx.get(base + "/api/stats").status_code,
+                                range(20))) == {200}  # fmt: skip
+        with Archive.open(db, create=False) as archive:  # as a restart or failover would
+            ended = archive.conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+        assert ended >= 1
+        answers = [httpx.get(base + "/api/stats").status_code for _ in range(60)]
+        assert set(answers) <= {200, 500} and answers[-20:] == [200] * 20
+        assert answers.count(500) <= ended  # at most one failed request per lost connection
+    finally:
+        _stop(server)

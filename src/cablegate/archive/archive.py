@@ -115,6 +115,11 @@ class Archive:
     def close(self) -> None:
         self.conn.close()
 
+    @property
+    def broken(self) -> bool:
+        """Whether the connection is lost (a database server restarted, or ended it)."""
+        return self.dialect.broken(self.conn)
+
     def __enter__(self) -> Archive:
         return self
 

@@ -107,6 +107,10 @@ class Dialect:
         while batch := cursor.fetchmany(2000):
             yield from batch
 
+    def broken(self, conn: Connection) -> bool:
+        """Whether the connection is lost (never, for a file)."""
+        return False
+
     def has_table(self, conn: Connection, name: str) -> bool:
         sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
         return conn.execute(sql, (name,)).fetchone() is not None
@@ -188,6 +192,10 @@ class Postgres(Dialect):
             cursor.itersize = 2000
             cursor.execute(sql)
             yield from cursor
+
+    def broken(self, conn: Connection) -> bool:
+        assert isinstance(conn, PostgresConnection)
+        return bool(conn.raw.broken or conn.raw.closed)
 
     def has_table(self, conn: Connection, name: str) -> bool:
         sql = "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?"

@@ -7,6 +7,7 @@ conditional requests with 304, so mirrors and proxies can cache it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -48,7 +49,15 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
         Archive.open(read_db, create=False).close()
 
     def site() -> Site:
-        """This thread's site, after publishing any release that is due."""
+        """This thread's site, after publishing any release that is due; opened again when
+        the database server dropped its connection (after a restart or a failover)."""
+        current = getattr(local, "site", None)
+        if current is not None and (current.archive.broken or current.primary.broken):
+            log.warning("the connection to the archive was lost; opening it again")
+            for archive in {current.archive, current.primary}:
+                with contextlib.suppress(*DB_ERRORS):
+                    archive.close()
+            local.site = None
         if getattr(local, "site", None) is None:
             archive = Archive.open(read_db or db, create=False)
             primary = Archive.open(db, create=False) if read_db else archive
