@@ -327,11 +327,24 @@ def _snippet(archive: Archive, cid: str, terms: list[Term]) -> list[tuple[str, b
     if cable is None:
         return []
     index = for_dialect(archive.dialect.name)
-    marked = index.headline(archive.conn, cable.body, terms)
+    marked = index.headline(archive.conn, _near_match(cable.body, terms), terms)
     pieces = headline_pieces(marked, cable.body, TSQUERY.START, TSQUERY.STOP) if marked else []
     # The database's parser may cut words otherwise (PostgreSQL reads "A.Q." as one word):
     # where its headline marks nothing, the snippet is cut here.
     return pieces or snippet(cable.body, terms)
+
+
+def _near_match(text: str, terms: list[Term], before: int = 400, after: int = 1600) -> str:
+    """The part of a text around the first match of any term (a database's headline then
+    reads a few kilobytes, not the whole cable); the whole text when nothing matches."""
+    matcher = _matcher(terms)
+    first = matcher.search(text) if matcher else None
+    if first is None:
+        return text
+    start = max(0, first.start() - before)
+    start = text.rfind(" ", 0, start) + 1 if start else 0  # not in the middle of a word
+    end = text.find(" ", first.end() + after)
+    return text[start : end if end >= 0 else len(text)]
 
 
 def headline_pieces(marked: str, text: str, start: str, stop: str) -> list[tuple[str, bool]]:
@@ -357,8 +370,8 @@ def headline_pieces(marked: str, text: str, start: str, stop: str) -> list[tuple
     return [p for p in pieces if p[0]]
 
 
-def snippet(text: str, terms: list[Term], width: int = 220) -> list[tuple[str, bool]]:
-    """The text around the first match of any term, matches marked (pure)."""
+def _matcher(terms: list[Term]) -> re.Pattern[str] | None:
+    """A pattern finding any of the terms in text (any case), or None if none has words."""
     patterns = []
     for term in terms:
         words = [re.escape(w) for w in re.findall(r"\w+", term.text)]
@@ -366,9 +379,14 @@ def snippet(text: str, terms: list[Term], width: int = 220) -> list[tuple[str, b
             continue
         tail = r"\w*" if term.prefix else r"\b"
         patterns.append(r"\b" + r"\W+".join(words) + tail)
-    if not patterns:
+    return re.compile("|".join(patterns), re.I) if patterns else None
+
+
+def snippet(text: str, terms: list[Term], width: int = 220) -> list[tuple[str, bool]]:
+    """The text around the first match of any term, matches marked (pure)."""
+    matcher = _matcher(terms)
+    if matcher is None:
         return []
-    matcher = re.compile("|".join(patterns), re.I)
     first = matcher.search(text)
     start = max(0, first.start() - width // 3) if first else 0
     window = text[start : start + width]
