@@ -427,8 +427,8 @@ class Archive:
                 quarantined=one("SELECT count(*) FROM quarantine"),
                 references=one("SELECT count(*) FROM refs WHERE kind = 'cable'"),
                 cited_missing=one(
-                    "SELECT count(DISTINCT target) FROM refs WHERE kind = 'cable' "
-                    "AND target NOT IN (SELECT canonical_id FROM cables)"
+                    "SELECT count(DISTINCT r.target) FROM refs r WHERE r.kind = 'cable' "
+                    "AND NOT EXISTS (SELECT 1 FROM cables c WHERE c.canonical_id = r.target)"
                 ),
             )
 
