@@ -25,7 +25,16 @@ def _bin(name: str) -> str | None:
     return versions[-1] if versions else None
 
 
-def _free_port() -> int:
+def owned_by_server_user(folder: Path) -> list[str]:
+    """The prefix that runs PostgreSQL's programs on ``folder`` (PostgreSQL refuses to run
+    as root: as root, the folder goes to the ``postgres`` user and they run as it)."""
+    if os.geteuid() != 0:
+        return []
+    shutil.chown(folder, "postgres")
+    return ["runuser", "-u", "postgres", "--"]
+
+
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -49,11 +58,8 @@ class Server:
         if not initdb or not pg_ctl:
             return None
         folder = Path(tempfile.mkdtemp(prefix="cablegate-pg-"))
-        as_user: list[str] = []
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            as_user = ["runuser", "-u", "postgres", "--"]
-            shutil.chown(folder, "postgres")
-        data, port = folder / "data", _free_port()
+        as_user = owned_by_server_user(folder)
+        data, port = folder / "data", free_port()
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
         subprocess.run(
             [

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,7 +26,7 @@ from cablegate.errors import CablegateError
 from cablegate.ingest import ingest
 from cablegate.search.engine import all_hits
 from tests.conftest import CORPUS, _database, dump_archive, iter_tar_html, requires_corpus
-from tests.pgserver import Server, _bin
+from tests.pgserver import Server, _bin, free_port, owned_by_server_user
 
 pytestmark = requires_corpus
 CABLEGATE = [sys.executable, "-m", "cablegate"]
@@ -97,14 +95,8 @@ def test_copy_sqlite_to_postgresql_and_back_loses_nothing(pg: Server, tmp_path: 
         copy_archive(a, c)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _serve(db: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*CABLEGATE, "serve", "--db", db, "--port", str(port), *extra],
         stdout=subprocess.DEVNULL,
@@ -244,17 +236,14 @@ def replica(pg: Server, tmp_path: Path) -> Iterator[str]:
     if not basebackup or not pg_ctl:
         pytest.skip("no pg_basebackup here")
     folder = Path(tempfile.mkdtemp(prefix="cablegate-replica-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        as_user = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(folder, "postgres")
+    as_user = owned_by_server_user(folder)
     host, port = pg.url.rsplit("@", 1)[1].split(":")
     subprocess.run(
         [*as_user, basebackup, "-h", host, "-p", port, "-U", "cablegate", "-D", folder / "data",
          "-R", "-X", "stream", "--no-sync"],
         check=True, capture_output=True,
     )  # fmt: skip
-    mine = _free_port()
+    mine = free_port()
     options = (  # max_connections: at least the primary's, as a standby must
         f"-p {mine} -k {folder} -c listen_addresses=127.0.0.1 -c hot_standby=on "
         "-c max_connections=1000"

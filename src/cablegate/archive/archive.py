@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,14 +162,25 @@ class Archive:
 
     def _reindex(self) -> None:
         """Schema 3 -> 4: the full-text index again, with sender and recipients."""
-        with self.transaction() as conn:
-            rows = conn.execute(
-                "SELECT c.id, v.data FROM cables c JOIN versions v "
-                "ON v.cable_id = c.id AND v.number = c.current"
-            )
-            self.dialect.index_many(
-                conn, ((cable_id, *index_row(decode_cable(data))) for cable_id, data in rows)
-            )
+        with self.transaction():
+            self.index_current()
+
+    def index_current(self, progress: Callable[[int], None] | None = None) -> int:
+        """Put every public cable's current version in the (empty) full-text index, a batch
+        at a time, inside the caller's transaction; how many."""
+        count, last = 0, -1
+        while batch := self.conn.execute(
+            "SELECT c.id, v.data FROM cables c JOIN versions v ON v.cable_id = c.id "
+            "AND v.number = c.current WHERE c.id > ? ORDER BY c.id LIMIT 2000",
+            (last,),
+        ).fetchall():
+            last = batch[-1][0]
+            rows = [(cable_id, *index_row(decode_cable(data))) for cable_id, data in batch]
+            self.dialect.index_many(self.conn, rows)
+            count += len(batch)
+            if progress:
+                progress(len(batch))
+        return count
 
     def _backfill_sort_keys(self) -> None:
         """Schema 2 -> 3: the browse order key of every cable and tag row."""

@@ -18,7 +18,6 @@ from typing import Any
 import msgspec
 
 from cablegate.archive.archive import Archive
-from cablegate.archive.records import decode_cable, index_row
 from cablegate.errors import CablegateError
 
 TABLES: dict[str, str] = {
@@ -121,7 +120,8 @@ def copy_archive(
                 conn.executemany(sql, batch)
                 if progress:
                     progress(table, len(batch))
-        indexed = _reindex(target, progress)
+        # The index, whose form differs between the databases, is built anew.
+        indexed = target.index_current(lambda n: progress("index", n) if progress else None)
     report = CopyReport(indexed=indexed)
     before, after = checksums(source), checksums(target)
     for table in TABLES:
@@ -129,21 +129,3 @@ def copy_archive(
         report.tables.append(TableCheck(table, rows, copied, sha, copied_sha))
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _reindex(target: Archive, progress: Callable[[str, int], None] | None) -> int:
-    """The full-text index of the copied current versions, in the target's own form."""
-    count, last = 0, -1
-    while batch := target.conn.execute(
-        "SELECT c.id, v.data FROM cables c JOIN versions v "
-        "ON v.cable_id = c.id AND v.number = c.current WHERE c.id > ? ORDER BY c.id LIMIT ?",
-        (last, BATCH),
-    ).fetchall():
-        last = batch[-1][0]
-        target.dialect.index_many(
-            target.conn, [(cable_id, *index_row(decode_cable(data))) for cable_id, data in batch]
-        )
-        count += len(batch)
-        if progress:
-            progress("index", len(batch))
-    return count
