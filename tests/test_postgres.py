@@ -319,7 +319,7 @@ def test_a_new_archive_opened_by_many_processes_at_once_is_made_once(pg: Server)
     assert [proc.wait() for proc in procs] == [0] * 6
     with Archive.open(db, create=False) as archive:
         assert archive.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
-            "5",
+            "6",
         )
         assert archive.check() == []
 

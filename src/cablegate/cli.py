@@ -138,6 +138,17 @@ DbOption = Annotated[
 ]
 
 
+IndexOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--index",
+        envvar="CABLEGATE_INDEX",
+        help="The search index folder (default: beside an SQLite archive, x.db -> x.index; "
+        "for PostgreSQL in ~/.cache/cablegate). Rebuilt from the archive when missing.",
+    ),
+]
+
+
 PrivateOption = Annotated[
     bool, typer.Option("--private", help="Keep what this brings private until released.")
 ]
@@ -176,7 +187,9 @@ def _shown(db: str | None) -> str:
     return str(parse_url(db))
 
 
-def _open(db: str | None, create: bool = False) -> Archive:
+def _open(db: str | None, create: bool = False, index: Path | None = None) -> Archive:
+    if index is not None:  # the search index (worker processes inherit it)
+        os.environ["CABLEGATE_INDEX"] = str(index)
     try:
         return Archive.open(db, create=create)
     except (CablegateError, ValueError) as exc:
@@ -190,6 +203,7 @@ def ingest(
         list[Path], typer.Argument(help="Files, folders or archives of cables, any format.")
     ],
     db: DbOption = None,
+    index: IndexOption = None,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Parsing processes (0: one per core).")
     ] = 0,
@@ -202,7 +216,7 @@ def ingest(
     from cablegate.ingest import ingest as run_ingest
 
     visibility = _visibility(private, release_at)
-    with _open(db, create=True) as archive, _progress(quiet) as progress:
+    with _open(db, create=True, index=index) as archive, _progress(quiet) as progress:
         task = progress.add_task("ingest", total=None, inputs=0, rate=0.0)
 
         def update(report: Report, done: int, total: int) -> None:
@@ -241,6 +255,7 @@ def _progress(quiet: bool, unit: str = "inputs") -> Progress:
 @app.command()
 def quarantine(
     db: DbOption = None,
+    index: IndexOption = None,
     retry: Annotated[
         bool, typer.Option("--retry", help="Read the quarantined inputs again.")
     ] = False,
@@ -253,7 +268,7 @@ def quarantine(
     """List inputs that could not be read (or retry them after a parser fix)."""
     from cablegate.ingest import retry_quarantine
 
-    with _open(db) as archive:
+    with _open(db, index=index) as archive:
         if show is not None:
             raw = archive.quarantine_raw(show)
             if raw is None:
@@ -385,7 +400,7 @@ def copy(
     err.print(table)
     summary = (
         f"copied {sum(c.copied_rows for c in report.tables):,} rows in {len(report.tables)} "
-        f"tables and indexed {report.indexed:,} cables from {src.url} to {dst.url} "
+        f"tables from {src.url} to {dst.url} "
         f"in {report.seconds:.1f} s"
     )
     err.print(escape(summary), highlight=False)
@@ -399,6 +414,7 @@ def release(
         list[str] | None, typer.Argument(help="Cable IDs to schedule, e.g. 08STATE37957.")
     ] = None,
     db: DbOption = None,
+    index: IndexOption = None,
     file: Annotated[
         Path | None, typer.Option("--file", help="A file of cable IDs (whitespace or commas).")
     ] = None,
@@ -422,7 +438,7 @@ def release(
     from cablegate import releases
 
     chosen = list(ids or [])
-    with _open(db) as archive:
+    with _open(db, index=index) as archive:
         try:
             if file is not None:
                 chosen += releases.ids_in_file(file)
@@ -446,11 +462,51 @@ def release(
             published = outcome.published
         else:
             published = archive.publish_due()
+        _index_current(archive)
         for item in published:
             err.print(f"published {item.canonical_id} (version {item.version}) at {item.at}")
         _print_plan(archive)
     if chosen and outcome.unknown:
         raise typer.Exit(1)
+
+
+def _index_current(archive: Archive) -> None:
+    """Bring the search index up to the archive (rebuilt when missing or of another one)."""
+    from cablegate.search.index import for_archive
+
+    for_archive(archive)
+
+
+@app.command()
+def reindex(
+    db: DbOption = None,
+    index: IndexOption = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Processes reading records (0: one per core).")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Rebuild the search index from the archive, from scratch (it is derived data: ingest,
+    release and serve keep it up to date by themselves)."""
+    from cablegate.search.index import default_path, rebuild
+
+    started = time.perf_counter()
+    with _open(db, index=index) as archive, _progress(quiet, unit="cables") as progress:
+        path = default_path(archive)
+        task = progress.add_task("reindex", total=None, inputs=0, rate=0.0)
+
+        def update(done: int, total: int) -> None:
+            rate = done / (time.perf_counter() - started)
+            progress.update(task, completed=done, total=total, inputs=done, rate=rate)
+
+        built = rebuild(archive, path, update, jobs or None)
+        count = built.searcher().num_docs - 1  # less its state document
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    err.print(
+        f"indexed {count:,} cables into {path} ({size / 2**20:,.1f} MiB) "
+        f"in {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
 
 
 def _print_plan(archive: Archive) -> None:
@@ -524,6 +580,7 @@ def token(
 @app.command()
 def serve(
     db: DbOption = None,
+    index: IndexOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     base_url: Annotated[str, typer.Option(help="Public URL of the site, for share links.")] = "",
@@ -540,14 +597,16 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the Cable Viewer website from the archive. Any number of servers may share
-    one PostgreSQL archive (behind a load balancer), reading from replicas with --read-db."""
+    one PostgreSQL archive (behind a load balancer), reading from replicas with --read-db;
+    each keeps its own search index (--index) up to date."""
     import uvicorn
 
     from cablegate.site.app import create_app
 
-    _open(db).close()
+    with _open(read_db or db, index=index) as archive:  # pages and search read this one
+        _index_current(archive)
     if read_db:
-        _open(read_db).close()
+        _open(db).close()
     workers = workers or os.cpu_count() or 1
     base_url = base_url or f"http://{host}:{port}"
     err.print(
@@ -574,21 +633,30 @@ def serve(
     )
 
 
+class SearchFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help='Query: words, "phrases", AND/OR/NOT, field:value.')],
     db: DbOption = None,
+    index: IndexOption = None,
     sort: Annotated[str, typer.Option(help="relevance, newest or oldest.")] = "relevance",
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many hits to show.")] = 20,
     page: Annotated[int, typer.Option(help="Page of hits (from 1).")] = 1,
-    output: Annotated[str, typer.Option("--format", help="table, json or jsonl.")] = "table",
+    output: Annotated[SearchFormat, typer.Option("--format", help="table, json or jsonl.")] = (
+        SearchFormat.table
+    ),
     facets: Annotated[bool, typer.Option(help="Show facet counts.")] = True,
 ) -> None:
     """Search the archive (the same query language as the site and the API)."""
     from cablegate.search import QueryError
     from cablegate.search import search as run_search
 
-    with _open(db) as archive:
+    with _open(db, index=index) as archive:
         try:
             results = run_search(archive, query, page - 1, limit, sort, facets)
         except QueryError as exc:
@@ -596,8 +664,8 @@ def search(
             raise typer.Exit(2) from None
     for note in results.query.notes:
         err.print(f"note: {escape(note)}", highlight=False)
-    if results.jump:
-        err.print(f"the query names cable {results.jump}", highlight=False)
+    if results.suggestion:
+        err.print(f"try: {escape(results.suggestion)}", highlight=False)
     summary = f"{results.total:,} hits; page {results.page + 1} of {results.pages} ({results.sort})"
     if output in ("json", "jsonl"):
         err.print(summary, highlight=False)
@@ -633,6 +701,7 @@ def search(
 def export(
     out: Annotated[Path, typer.Argument(help="Folder to write to.")],
     db: DbOption = None,
+    index: IndexOption = None,
     output: Annotated[
         str, typer.Option("--format", help="jsonl (whole records), csv (cables.csv) or text.")
     ] = "jsonl",
@@ -650,7 +719,7 @@ def export(
     from cablegate.search import QueryError
 
     started = time.perf_counter()
-    with _open(db) as archive, _progress(quiet, unit="cables") as progress:
+    with _open(db, index=index) as archive, _progress(quiet, unit="cables") as progress:
         task = progress.add_task("export", total=None, inputs=0, rate=0.0)
 
         def update(done: int, total: int) -> None:

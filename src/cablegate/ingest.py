@@ -32,6 +32,7 @@ from cablegate.readers.collect import (
     iter_documents,
     parse_document,
 )
+from cablegate.search import index as search_index
 
 BATCH_DOCS = 1000
 BATCH_BYTES = 16 << 20
@@ -157,14 +158,17 @@ def ingest(
             pending.append(batch)
             while len(pending) > 2 * jobs:
                 _write(archive, writer, pending.popleft(), report)
+                search_index.for_archive(archive)  # the index catches up after each commit
                 _tick(progress, report, started, meter.position, total)
         while pending:
             _write(archive, writer, pending.popleft(), report)
+            search_index.for_archive(archive)
             _tick(progress, report, started, meter.position, total)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     archive.publish_due()  # a release time given in the past
+    search_index.for_archive(archive)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -257,6 +261,7 @@ def retry_quarantine(
                 conn.execute("DELETE FROM quarantine WHERE id = ?", (entry.id,))
                 for outcome in outcomes:
                     report.count(outcome)
+    search_index.for_archive(archive)
     report.seconds = time.perf_counter() - started
     return report
 

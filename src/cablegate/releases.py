@@ -15,7 +15,8 @@ from cablegate.archive import Archive, utc_now
 from cablegate.archive.store import Published
 from cablegate.errors import CablegateError
 from cablegate.parse import canonical_id
-from cablegate.search.match import matches
+from cablegate.search.engine import matching_rows
+from cablegate.search.index import for_archive, in_memory
 from cablegate.search.query import parse_query
 
 
@@ -49,9 +50,12 @@ def ids_in_file(path: Path) -> list[str]:
 
 def by_query(archive: Archive, text: str) -> list[str]:
     """The cables with a version not yet public that matches ``text`` (the search
-    language), checked record by record."""
+    language): compiled as every search is, run on a throwaway index of those versions
+    (the archive's index holds public cables only, and ``serve`` never sees this one)."""
     tree = parse_query(text).tree
-    return sorted({cid for cid, _, cable in archive.unpublished() if matches(tree, cable)})
+    versions = [cid for cid, _, _ in archive.unpublished()]
+    index = in_memory((n, cable) for n, (_, _, cable) in enumerate(archive.unpublished()))
+    return sorted({versions[n] for n in matching_rows(index, tree)})
 
 
 @dataclass
@@ -87,4 +91,5 @@ def schedule(
             else:
                 outcome.scheduled[cid] = changed
     outcome.published = archive.publish_due(now)
+    for_archive(archive)  # the search index catches up with what was published
     return outcome

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import msgspec
 
 from cablegate.archive import db
 from cablegate.archive.history import Change, compare
-from cablegate.archive.records import decode_cable, index_row, sort_key, version_order
+from cablegate.archive.records import decode_cable, sort_key, version_order
 from cablegate.archive.schema import COLUMNS_ADDED, DROPPED, SCHEMA_VERSION
 from cablegate.archive.store import PUBLIC, Published, Visibility, Writer, utc_now
 from cablegate.archive.url import DatabaseURL, parse_url
@@ -148,6 +149,9 @@ class Archive:
             script += [f"{sql};" for sql in DROPPED.get(version, [])]
         script += [
             self.dialect.tables(),
+            # Which archive this is, for the search index kept outside it (uuid4: hex only).
+            f"INSERT INTO meta (key, value) VALUES ('archive_id', '{uuid.uuid4().hex}') "
+            "ON CONFLICT (key) DO NOTHING;",
             f"INSERT INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}') "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value;",
             "COMMIT;",
@@ -157,30 +161,6 @@ class Archive:
             self._entries_and_articles()
         if old is not None and old < 3:
             self._backfill_sort_keys()
-        if old is not None and old < 4:
-            self._reindex()
-
-    def _reindex(self) -> None:
-        """Schema 3 -> 4: the full-text index again, with sender and recipients."""
-        with self.transaction():
-            self.index_current()
-
-    def index_current(self, progress: Callable[[int], None] | None = None) -> int:
-        """Put every public cable's current version in the (empty) full-text index, a batch
-        at a time, inside the caller's transaction; how many."""
-        count, last = 0, -1
-        while batch := self.conn.execute(
-            "SELECT c.id, v.data FROM cables c JOIN versions v ON v.cable_id = c.id "
-            "AND v.number = c.current WHERE c.id > ? ORDER BY c.id LIMIT 2000",
-            (last,),
-        ).fetchall():
-            last = batch[-1][0]
-            rows = [(cable_id, *index_row(decode_cable(data))) for cable_id, data in batch]
-            self.dialect.index_many(self.conn, rows)
-            count += len(batch)
-            if progress:
-                progress(len(batch))
-        return count
 
     def _backfill_sort_keys(self) -> None:
         """Schema 2 -> 3: the browse order key of every cable and tag row."""
@@ -312,6 +292,71 @@ class Archive:
             entry = grouped.setdefault(row[0], (Article(*row[1:5]), []))
             entry[1].append(Listed(*row[5:]))
         return list(grouped.values())
+
+    # -- what the search index reads (cablegate.search.index) -----------------------------
+
+    def index_identity(self) -> tuple[str, int]:
+        """(``meta.archive_id``, the last change logged): which archive, in which state."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'archive_id'").fetchone()
+        return (row[0] if row else ""), self.last_change()
+
+    def last_change(self) -> int:
+        """The sequence number of the last change to the public tables (0: none yet)."""
+        return int(self.conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
+
+    def changed_since(self, seq: int) -> list[int]:
+        """Row IDs of the cables changed after change ``seq``, in the order first changed."""
+        rows = self.conn.execute(
+            "SELECT cable_id FROM changes WHERE seq > ? GROUP BY cable_id ORDER BY min(seq)",
+            (seq,),
+        )
+        return [r[0] for r in rows]
+
+    def current_data(self, ids: list[int]) -> list[tuple[int, bytes]]:
+        """(row ID, stored record) of the current version of those of ``ids`` that are public."""
+        out: list[tuple[int, bytes]] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            out += [
+                (row, bytes(data))
+                for row, data in self.conn.execute(
+                    "SELECT c.id, v.data FROM cables c JOIN versions v ON v.cable_id = c.id "
+                    f"AND v.number = c.current WHERE c.id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            ]
+        return out
+
+    def all_current_data(self, batch: int = 1000) -> Iterator[list[tuple[int, bytes]]]:
+        """(row ID, stored record) of every public cable's current version, in batches
+        (inside the caller's read transaction: one state of the archive)."""
+        last = -1
+        while rows := self.conn.execute(
+            "SELECT c.id, v.data FROM cables c JOIN versions v ON v.cable_id = c.id "
+            "AND v.number = c.current WHERE c.id > ? ORDER BY c.id LIMIT ?",
+            (last, batch),
+        ).fetchall():
+            last = rows[-1][0]
+            yield [(row, bytes(data)) for row, data in rows]
+
+    def public_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM cables").fetchone()[0])
+
+    def listed(self, ids: list[int]) -> dict[int, Listed]:
+        """The listing columns of public cables by row ID (those of ``ids`` that are public)."""
+        out: dict[int, Listed] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for row in self.conn.execute(
+                "SELECT id, canonical_id, subject, created, released, classification, origin "
+                f"FROM cables WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                out[row[0]] = Listed(*row[1:])
+        return out
+
+    def is_public(self, canonical_id: str) -> bool:
+        return self._cable_row(canonical_id) is not None
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -458,7 +503,7 @@ class Archive:
 
     def check(self) -> list[str]:
         """Consistency problems (empty when the archive is sound): browse counts against the
-        cables, the FTS index against the records, versions and inputs against cables."""
+        cables, versions and inputs against cables."""
         problems: list[str] = []
         with self.snapshot() as conn:
             expected = {
@@ -510,6 +555,4 @@ class Archive:
             for label, sql in checks.items():
                 if n := conn.execute(sql).fetchone()[0]:
                     problems.append(f"{n} {label}")
-            if error := self.dialect.check_index(conn):
-                problems.append(f"full-text index out of step with the records: {error}")
         return problems

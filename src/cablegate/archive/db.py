@@ -2,8 +2,8 @@
 
 The archive writes its SQL once, in the subset both databases speak (``?`` placeholders,
 ``INSERT … ON CONFLICT``, ``RETURNING``, ``coalesce``). A :class:`Dialect` holds what
-differs: connecting, the table definitions, how transactions begin, and the full-text
-index (FTS5 in SQLite, a ``tsvector`` column with a GIN index in PostgreSQL).
+differs: connecting, the table definitions and how transactions begin. (Search has its own
+index outside the database: :mod:`cablegate.search.index`.)
 
 Write transactions are serialised on both: SQLite by ``BEGIN IMMEDIATE``, PostgreSQL by a
 transaction-scoped advisory lock, so several ingests, release schedulers and servers can
@@ -20,8 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from cablegate.archive.fulltext import tsvector
-from cablegate.archive.schema import FTS, PG_FTS, TABLES
+from cablegate.archive.schema import TABLES
 from cablegate.archive.url import DatabaseURL
 from cablegate.errors import CablegateError
 
@@ -34,11 +33,6 @@ DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,) + (
     (psycopg.Error,) if psycopg is not None else ()
 )
 """Errors either database raises (for code that must survive any of them)."""
-
-QUERY_ERRORS: tuple[type[Exception], ...] = (sqlite3.OperationalError,) + (
-    (psycopg.errors.SyntaxError, psycopg.DataError) if psycopg is not None else ()
-)
-"""Errors a malformed full-text expression raises."""
 
 WRITE_LOCK = 0x6361626C  # "cabl": the advisory lock every PostgreSQL write transaction holds
 
@@ -116,8 +110,8 @@ class Dialect:
         return conn.execute(sql, (name,)).fetchone() is not None
 
     def tables(self) -> str:
-        """The archive's tables and indexes, with its full-text index."""
-        return TABLES + FTS
+        """The archive's tables and indexes."""
+        return TABLES
 
     def ddl(self, sql: str) -> str:
         """A table definition (written for SQLite) in this database's words."""
@@ -130,42 +124,10 @@ class Dialect:
     def lock(self, conn: Connection) -> None:
         """Called just after ``begin_write``: nothing more to do in SQLite."""
 
-    # -- the full-text index -------------------------------------------------------------
-
-    def index(self, conn: Connection, cable_id: int, row: tuple[str | None, ...]) -> None:
-        conn.execute(
-            "INSERT INTO cables_fts (rowid, subject, body, sender, recipients) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (cable_id, *row),
-        )
-
-    def index_many(self, conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-        conn.executemany(
-            "INSERT INTO cables_fts (rowid, subject, body, sender, recipients) "
-            "VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
-
-    def unindex(self, conn: Connection, cable_id: int, row: tuple[str | None, ...]) -> None:
-        """Take a cable's text out of the index (FTS5 is contentless: it needs the text)."""
-        conn.execute(
-            "INSERT INTO cables_fts (cables_fts, rowid, subject, body, sender, recipients) "
-            "VALUES ('delete', ?, ?, ?, ?, ?)",
-            (cable_id, *row),
-        )
-
-    def check_index(self, conn: Connection) -> str | None:
-        """What is wrong with the full-text index, or None."""
-        try:
-            conn.execute("INSERT INTO cables_fts (cables_fts, rank) VALUES ('integrity-check', 1)")
-        except sqlite3.DatabaseError as exc:
-            return str(exc)
-        return None
-
 
 class Postgres(Dialect):
-    """PostgreSQL: ``tsvector`` full text, text compared byte by byte (``COLLATE "C"``)
-    so that every listing sorts as in SQLite."""
+    """PostgreSQL: text compared byte by byte (``COLLATE "C"``) so that every listing
+    sorts as in SQLite."""
 
     name = "postgresql"
     begin_write = "BEGIN"
@@ -202,7 +164,7 @@ class Postgres(Dialect):
         return conn.execute(sql, (name,)).fetchone() is not None
 
     def tables(self) -> str:
-        return postgres_ddl(TABLES) + PG_FTS
+        return postgres_ddl(TABLES)
 
     def ddl(self, sql: str) -> str:
         return postgres_ddl(sql)
@@ -212,28 +174,6 @@ class Postgres(Dialect):
 
     def lock(self, conn: Connection) -> None:
         conn.execute(_lock_sql())
-
-    def index(self, conn: Connection, cable_id: int, row: tuple[str | None, ...]) -> None:
-        conn.execute(
-            "INSERT INTO cables_fts (id, doc) VALUES (?, CAST(? AS tsvector))",
-            (cable_id, tsvector(row)),
-        )
-
-    def index_many(self, conn: Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-        conn.executemany(
-            "INSERT INTO cables_fts (id, doc) VALUES (?, CAST(? AS tsvector))",
-            ((row[0], tsvector(row[1:])) for row in rows),
-        )
-
-    def unindex(self, conn: Connection, cable_id: int, row: tuple[str | None, ...]) -> None:
-        conn.execute("DELETE FROM cables_fts WHERE id = ?", (cable_id,))
-
-    def check_index(self, conn: Connection) -> str | None:
-        (missing,) = conn.execute(
-            "SELECT count(*) FROM cables c FULL JOIN cables_fts f ON f.id = c.id "
-            "WHERE c.id IS NULL OR f.id IS NULL"
-        ).fetchone()
-        return f"{missing} cables and index rows without each other" if missing else None
 
 
 def _lock_sql() -> str:

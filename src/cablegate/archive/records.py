@@ -40,15 +40,12 @@ class Prepared(msgspec.Struct, frozen=True, array_like=True):
     classification: str | None
     origin: str | None
     subject: str | None
-    body: str
     tags: list[str]
     refs: list[tuple[str, str, str, str | None]]
     """(kind, target, text, label) per reference; target is a canonical ID for cables."""
     data: bytes
     articles: list[tuple[str, str | None]] = []
     """(URL, title) of press articles citing the cable."""
-    routing: tuple[str, str] = ("", "")
-    """(sender, recipients) as the full-text index holds them (``from:`` and ``to:``)."""
 
 
 def stamp(value: dt.datetime | None) -> str | None:
@@ -93,18 +90,6 @@ def decode_cable(data: bytes) -> Cable:
     return _decoder.decode(_decompressor().decompress(data))
 
 
-def routing_text(cable: Cable) -> tuple[str, str]:
-    """The FM line's name, and the TO and INFO names one a line, for the full-text index."""
-    sent = cable.transmission
-    sender = sent.sender.name if sent.sender else ""
-    return sender, "\n".join(r.name for r in [*sent.to, *sent.info])
-
-
-def index_row(cable: Cable) -> tuple[str | None, str, str, str]:
-    """The full-text index columns of a cable: subject, body, sender, recipients."""
-    return (cable.subject, cable.body, *routing_text(cable))
-
-
 def prepare(cable: Cable) -> Prepared:
     return Prepared(
         canonical_id=cable.canonical_id,
@@ -115,12 +100,10 @@ def prepare(cable: Cable) -> Prepared:
         classification=cable.classification,
         origin=cable.origin,
         subject=cable.subject,
-        body=cable.body,
         tags=list(dict.fromkeys(cable.tags)),
         refs=[(r.kind, r.value, r.text, r.label) for r in cable.references],
         data=encode_cable(cable),
         articles=[(a.url, a.title) for a in cable.articles],
-        routing=routing_text(cable),
     )
 
 

@@ -26,15 +26,19 @@ tables, so what is not yet public is not there to leak.
   as one string, so that every listing pages through an index (schema 3);
 - ``browse``: counts per release day, creation month, origin, tag and classification, kept in
   step with ``cables`` in the same transaction;
-- ``cables_fts``: full-text index of the current subject, body, sender (FM) and recipients
-  (TO and INFO), rowid = ``cables.id`` (schema 4 added the last two; migrating rebuilds the
-  index). In SQLite an FTS5 table; in PostgreSQL a ``tsvector`` per cable (``id``, ``doc``,
-  the columns told apart by weight) with a GIN index.
+- ``changes``: the change log of the public tables (schema 6): one row, in order, each time
+  a cable is published, gets a new current version or is withdrawn, written in the same
+  transaction as the change. The search index (:mod:`cablegate.search.index`, a Tantivy
+  index outside the database, derived from it) records the last change it holds and catches
+  up from here; ``meta.archive_id`` tells it which archive it belongs to.
+
+Schemas 1-5 kept a full-text index in the database (FTS5, or a ``tsvector`` column in
+PostgreSQL); schema 6 drops it.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -136,6 +140,11 @@ CREATE TABLE IF NOT EXISTS article_cables (
     UNIQUE (article_id, canonical_id)
 );
 CREATE INDEX IF NOT EXISTS article_cables_cable ON article_cables (canonical_id);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY,
+    cable_id INTEGER NOT NULL,
+    at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS browse (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -143,27 +152,6 @@ CREATE TABLE IF NOT EXISTS browse (
     PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 """
-
-FTS = """
-CREATE VIRTUAL TABLE IF NOT EXISTS cables_fts USING fts5 (
-    subject, body, sender, recipients,
-    content = '',
-    tokenize = 'unicode61 remove_diacritics 2'
-);
-INSERT INTO cables_fts (cables_fts, rank) VALUES ('automerge', 8);
-"""
-"""Contentless: the text lives (compressed) in ``versions``; the writer inserts each current
-version and deletes the one it replaces, in the same transaction."""
-
-PG_FTS = """
-CREATE TABLE IF NOT EXISTS cables_fts (
-    id BIGINT PRIMARY KEY,
-    doc TSVECTOR NOT NULL
-);
-CREATE INDEX IF NOT EXISTS cables_fts_doc ON cables_fts USING GIN (doc);
-"""
-"""PostgreSQL's full-text index: one ``tsvector`` per public cable (see
-:func:`cablegate.archive.fulltext.tsvector`)."""
 
 COLUMNS_ADDED = {
     3: [
@@ -176,8 +164,8 @@ COLUMNS_ADDED = {
 
 DROPPED = {
     3: ["DROP INDEX IF EXISTS cables_origin", "DROP INDEX IF EXISTS cables_classification"],
-    4: ["DROP TABLE IF EXISTS cables_fts"],
     5: ["DROP TABLE IF EXISTS articles"],
+    6: ["DROP TABLE IF EXISTS cables_fts"],
 }
 """Statements each schema version runs first when migrating (what it replaced; schema 5's
 articles are filled again from the stored records)."""

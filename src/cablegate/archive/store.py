@@ -2,13 +2,14 @@
 publish versions when they are due; link press articles.
 
 Every method runs inside the caller's transaction; nothing here commits. All writes of one
-input (version, current columns, references, tags, browse counts, full-text index, input
-row) happen in that one transaction, so a reader or a crash never sees half of them.
+input (version, current columns, references, tags, browse counts, change log, input row)
+happen in that one transaction, so a reader or a crash never sees half of them.
 
 A version is stored with its visibility and reaches the public tables (``cables``, ``tags``,
-``refs``, ``browse``, ``cables_fts``) only when it is published: at once for public input,
-at its release time for scheduled input (:meth:`Writer.publish_due`), never for private
-input until it is scheduled (:meth:`Writer.schedule`).
+``refs``, ``browse``; the ``changes`` log tells the search index) only when it is
+published: at once for public input, at its release time for scheduled input
+(:meth:`Writer.publish_due`), never for private input until it is scheduled
+(:meth:`Writer.schedule`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from cablegate.archive.records import (
     Prepared,
     browse_keys,
     decode_cable,
-    index_row,
     prepare,
     sort_key,
     version_order,
@@ -88,11 +88,11 @@ def _columns(item: Prepared) -> tuple[str | None, ...]:
     )
 
 
-def _next(table: str) -> str:
+def _next(table: str, key: str = "id") -> str:
     """The row ID a new row takes: one more than the largest, as SQLite chooses by itself.
     Writers take turns, so on PostgreSQL too IDs run without gaps, whatever was rolled
     back (an archive ingested twice, or after a crash, is the same to the last ID)."""
-    return f"(SELECT coalesce(max(id), 0) + 1 FROM {table})"
+    return f"(SELECT coalesce(max({key}), 0) + 1 FROM {table})"
 
 
 def quarantine_key(raw: bytes | None, error: str) -> str:
@@ -309,9 +309,9 @@ class Writer:
                 "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
                 (cable_id, item.canonical_id, number, *_columns(item)),
             )
-            self._index(cable_id, (item.subject, item.body, *item.routing))
             self._links(cable_id, item)
             self._count(item, +1)
+            self._changed(cable_id)
             return
         self.conn.execute("UPDATE cables SET versions = versions + 1 WHERE id = ?", (cable_id,))
         (current_released,) = self.conn.execute(
@@ -326,23 +326,19 @@ class Writer:
         for url, title in item.articles:
             self._article(url, title, None, None, [item.canonical_id])
 
-    def _index(self, cable_id: int, row: tuple[str | None, str, str, str]) -> None:
-        self.dialect.index(self.conn, cable_id, row)
-
-    def _unindex(self, cable_id: int, current: int) -> None:
-        """Take the current version out of the index (FTS5's needs its text)."""
-        (data,) = self.conn.execute(
-            "SELECT data FROM versions WHERE cable_id = ? AND number = ?", (cable_id, current)
-        ).fetchone()
-        self.dialect.unindex(self.conn, cable_id, index_row(decode_cable(data)))
+    def _changed(self, cable_id: int) -> None:
+        """Log that a cable's public record changed (the search index catches up from the
+        log: :mod:`cablegate.search.index`)."""
+        self.conn.execute(
+            f"INSERT INTO changes (seq, cable_id, at) VALUES ({_next('changes', 'seq')}, ?, ?)",
+            (cable_id, self.now),
+        )
 
     def _make_current(self, cable_id: int, number: int, item: Prepared) -> None:
         old = self.conn.execute(
-            "SELECT released, created, origin, classification, current FROM cables WHERE id = ?",
+            "SELECT released, created, origin, classification FROM cables WHERE id = ?",
             (cable_id,),
         ).fetchone()
-        self._unindex(cable_id, old[4])
-        self._index(cable_id, (item.subject, item.body, *item.routing))
         old = old[:4]
         old_tags = [
             r[0]
@@ -360,6 +356,7 @@ class Writer:
         self.conn.execute("DELETE FROM tags WHERE cable_id = ?", (cable_id,))
         self._links(cable_id, item)
         self._count(item, +1)
+        self._changed(cable_id)
 
     def _links(self, cable_id: int, item: Prepared) -> None:
         self.conn.executemany(

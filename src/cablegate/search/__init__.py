@@ -1,6 +1,17 @@
-"""Search: the query language (:mod:`.query`) and running it on the archive (:mod:`.engine`)."""
+"""Search: the query language (:mod:`.query`), compiled (:mod:`.compile`) and run
+(:mod:`.engine`) on a Tantivy index derived from the archive (:mod:`.index`)."""
 
-from cablegate.search.engine import FACETS, SORTS, Hit, Results, search
+from cablegate.search.engine import FACETS, SORTS, Hit, Results, SearchTimeout, search
 from cablegate.search.query import Query, QueryError, parse_query
 
-__all__ = ["FACETS", "SORTS", "Hit", "Query", "QueryError", "Results", "parse_query", "search"]
+__all__ = [
+    "FACETS",
+    "SORTS",
+    "Hit",
+    "Query",
+    "QueryError",
+    "Results",
+    "SearchTimeout",
+    "parse_query",
+    "search",
+]

@@ -1,23 +1,26 @@
-"""Run a parsed query against the archive (FTS5 in SQLite, ``tsquery`` in PostgreSQL; see
-:mod:`cablegate.search.indexes`): hits ranked by relevance (subject above body) or by date,
-snippets, facet counts, and the jump to a cable when the query is its ID."""
+"""Run a query on the search index (:mod:`cablegate.search.index`, compiled by
+:mod:`cablegate.search.compile`): hits ranked by relevance (BM25, subject above body) or by
+date, snippets with the matches marked, facet counts and a timeline of hits per month, the
+cable a query names by its ID, a spelling that has hits when none matched, and a time limit.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import math
+import concurrent.futures
+import os
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
+import tantivy
 
 from cablegate.archive import Archive, Listed
-from cablegate.archive.db import QUERY_ERRORS, Connection
 from cablegate.parse import canonical_id
-from cablegate.search.columns import Columns, columns
-from cablegate.search.indexes import FTS5, TSQUERY, Fts5, TsQuery, for_dialect
+from cablegate.search import index as indexes
+from cablegate.search.compile import Compiler, filter_query, words
 from cablegate.search.query import (
+    MAX_EDITS,
     And,
     Filter,
     Node,
@@ -29,16 +32,20 @@ from cablegate.search.query import (
     parse_query,
     positive_terms,
 )
+from cablegate.search.variants import variants
 
-TextIndex = Fts5 | TsQuery
 SORTS = ("relevance", "newest", "oldest")
-FACETS = ("origin", "tag", "classification", "year")
+FACETS = ("origin", "tag", "classification", "year", "month")
 FACET_SIZE = 20
+TIMEOUT_ENV = "CABLEGATE_SEARCH_TIMEOUT"
+DEFAULT_TIMEOUT = 5.0
+"""Seconds a query may run before the reader is told to narrow it down."""
 
 
 @dataclass(frozen=True)
 class Hit(Listed):
     score: float | None
+    """Relevance (higher is better); None when hits are sorted by date or nothing scored."""
     snippet: list[tuple[str, bool]] = field(default_factory=list)
     """The text around the first match, as (text, is_match) pieces."""
 
@@ -53,144 +60,23 @@ class Results:
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]]
     jump: str | None = None
-    """The canonical ID of the cable the query names, when it is in the archive."""
+    """The canonical ID of the cable the query names, when it is in the archive (then the
+    one hit)."""
+    timeline: list[tuple[str, int]] = field(default_factory=list)
+    """Hits per month of creation (``2008-06``), oldest first (with facets)."""
+    suggestion: str | None = None
+    """When nothing matched: the query with a word spelled as cables spell it."""
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
 
-# -- compiling the tree to SQL ---------------------------------------------------------------
+class SearchTimeout(QueryError):
+    """A query that ran out of time."""
 
 
-def _pure_text(node: Node) -> bool:
-    if isinstance(node, Term):
-        return True
-    if isinstance(node, (And, Or)):
-        return all(_pure_text(item) for item in node.items)
-    return False
-
-
-def _period(value: str, name: str) -> tuple[str, str]:
-    """``2008`` / ``2008-06`` / ``2008-06-30`` -> [start, end) as sortable text."""
-    value = value.strip()
-    try:
-        if re.fullmatch(r"\d{4}", value):
-            return value, f"{int(value) + 1:04d}"
-        if re.fullmatch(r"\d{4}-\d{2}", value):
-            start = dt.date(int(value[:4]), int(value[5:]), 1)
-            end = (start + dt.timedelta(days=32)).replace(day=1)
-            return value, end.strftime("%Y-%m")
-        day = dt.date.fromisoformat(value)
-        return value, (day + dt.timedelta(days=1)).isoformat()
-    except ValueError:
-        pass
-    raise QueryError(
-        f"{name}:{value}: not a date (write 2008, 2008-06 or 2008-06-30, "
-        "and ranges as 2008-01..2008-06, 2010-12-01.. or ..2009)"
-    )
-
-
-def date_range(name: str, value: str) -> tuple[str | None, str | None]:
-    if ".." in value:
-        low, _, high = value.partition("..")
-        start = _period(low, name)[0] if low.strip() else None
-        end = _period(high, name)[1] if high.strip() else None
-        if start is None and end is None:
-            raise QueryError(f"{name}:{value}: give a start, an end or both")
-        return start, end
-    return _period(value, name)
-
-
-def _filter_sql(node: Filter, probe: bool = False) -> tuple[str, list[str]]:
-    """SQL for a filter; ``probe``: other conditions of the same AND find the candidates, so
-    a tag is checked on each of them rather than listing every cable with the tag."""
-    value = node.value
-    if node.field == "tag" and probe:
-        return "EXISTS (SELECT 1 FROM tags t WHERE t.cable_id = c.id AND t.tag = ?)", [
-            value.upper()
-        ]
-    if node.field == "tag":
-        return "c.id IN (SELECT cable_id FROM tags WHERE tag = ?)", [value.upper()]
-    if node.field in ("origin", "classification"):
-        column = f"c.{node.field}"
-        if value.endswith("*"):
-            return f"lower({column}) LIKE ? ESCAPE '\\'", [_like(value[:-1].lower()) + "%"]
-        # Any case matches; the archive's own spelling, found in the browse counts, lets the
-        # comparison use the column's index.
-        known = f"SELECT key FROM browse WHERE kind = '{node.field}' AND lower(key) = lower(?)"
-        return f"{column} IN ({known})", [value]
-    if node.field == "id":
-        return "c.canonical_id = ?", [canonical_id(value) or value.upper()]
-    if node.field == "ref":
-        target = canonical_id(value) or value.upper()
-        return "c.id IN (SELECT cable_id FROM refs WHERE kind = 'cable' AND target = ?)", [target]
-    column = "c.created" if node.field == "created" else "c.released"
-    start, end = date_range(node.field, value)
-    parts, args = [], []
-    if start is not None:
-        parts.append(f"{column} >= ?")
-        args.append(start)
-    if end is not None:
-        parts.append(f"{column} < ?")
-        args.append(end)
-    return "(" + " AND ".join(parts) + ")", args
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def compile_node(node: Node, probe: bool = False, index: TextIndex = FTS5) -> tuple[str, list[str]]:
-    """A SQL condition on ``cables c`` for any tree (``probe``: see :func:`_filter_sql`)."""
-    if _pure_text(node):
-        return index.contains(), index.args(index.expression(node))
-    if isinstance(node, Filter):
-        return _filter_sql(node, probe)
-    if isinstance(node, Not):  # never finds candidates itself: check each one
-        sql, args = compile_node(node.item, probe=True, index=index)
-        return f"NOT ({sql})", args
-    assert isinstance(node, (And, Or))
-    parts = [compile_node(item, index=index) for item in node.items]
-    joiner = " AND " if isinstance(node, And) else " OR "
-    return "(" + joiner.join(sql for sql, _ in parts) + ")", [a for _, args in parts for a in args]
-
-
-def plan(tree: Node | None, index: TextIndex = FTS5) -> tuple[str, list[str], str | None]:
-    """(SQL selecting ``id, score`` of every hit, its arguments, the full-text expression
-    used for ranking). The text part of a top-level AND drives the query through the index."""
-    if tree is None:
-        return "SELECT c.id, NULL AS score FROM cables c", [], None
-    items = list(tree.items) if isinstance(tree, And) else [tree]
-    text = [item for item in items if _pure_text(item)]
-    rest = [item for item in items if not _pure_text(item)]
-    conditions = [
-        compile_node(item, probe=_probes(item, items, bool(text)), index=index) for item in rest
-    ]
-    where = " AND ".join(sql for sql, _ in conditions)
-    args = [a for _, part in conditions for a in part]
-    if text:
-        expression = index.expression(And(tuple(text)) if len(text) > 1 else text[0])
-        return index.scored(where), [*index.args(expression), *args], expression
-    ranking = positive_terms(tree)
-    if ranking:  # rank by the terms a hit may have matched (under an OR)
-        expression = index.either(ranking)
-        return index.ranked(where), [*index.args(expression), *args], expression
-    return f"SELECT c.id, NULL AS score FROM cables c WHERE {where}", args, None
-
-
-def _probes(item: Node, items: list[Node], text: bool) -> bool:
-    """Whether a tag filter is checked on candidates that the rest of its AND finds: yes when
-    there is text or another kind of filter, and for all tags but the first of an AND of tags."""
-    if not (isinstance(item, Filter) and item.field == "tag"):
-        return False
-    tags = [i for i in items if isinstance(i, Filter) and i.field == "tag"]
-    return text or len(tags) < len(items) or item is not tags[0]
-
-
-# -- running it ------------------------------------------------------------------------------
-
-_ID_QUERY = re.compile(r"\s*(\d{2})?\s*([A-Za-z][A-Za-z ]*?)\s*(\d{1,6})\s*")
+# -- running a query -------------------------------------------------------------------------
 
 
 def search(
@@ -202,17 +88,26 @@ def search(
     facets: bool = True,
     facet_size: int = FACET_SIZE,
 ) -> Results:
-    """Search the archive; raises :class:`QueryError` only for values a filter cannot use."""
-    query = parse_query(text)
+    """Search the archive's index; raises :class:`QueryError` for values a filter cannot use
+    and :class:`SearchTimeout` for a query that runs out of time."""
     page, per_page = max(page, 0), min(max(per_page, 1), 200)
-    with archive.snapshot() as conn:
-        found = _Found.run(archive, query, sort)
-        shown = found.hits(conn, page * per_page, per_page)
-        counts = found.facets(facet_size) if facets else {}
-        terms = positive_terms(query.tree)
-        hits = [replace(hit, snippet=_snippet(archive, hit.canonical_id, terms)) for hit in shown]
-        jump = _jump(archive, query)
-    return Results(query, found.total, page, per_page, sort, hits, counts, jump)
+    query, compiled, jump, searcher = _prepare(archive, text, sort)
+    ranked = _ranked(query, sort, jump)
+
+    def run() -> tuple[int, list[tuple[Any, tantivy.DocAddress]], dict[str, Any]]:
+        found = _top(searcher, compiled, ranked, sort, page * per_page, per_page)
+        counts = searcher.aggregate(compiled, _aggregations(facet_size)) if facets else {}
+        return found.count, found.hits, counts
+
+    total, top, counts = _limited(run)
+    hits = _hits(archive, searcher, top, ranked)
+    terms = positive_terms(query.tree)
+    hits = [replace(h, snippet=_snippet(archive, h.canonical_id, terms)) for h in hits]
+    results = Results(query, total, page, per_page, sort, hits, {}, jump)
+    if facets:
+        results.facets, results.timeline = _facets(counts, facet_size)
+    _explain(searcher, query, results)
+    return results
 
 
 def all_hits(
@@ -220,82 +115,220 @@ def all_hits(
 ) -> list[Hit]:
     """Every hit of a query (or the first ``limit``), in order, without snippets (for
     exports, feeds and tests)."""
+    query, compiled, jump, searcher = _prepare(archive, text, sort)
+    ranked = _ranked(query, sort, jump)
+
+    def run() -> list[tuple[Any, tantivy.DocAddress]]:
+        total = searcher.search(compiled, 1, count=True).count
+        count = total if limit is None else min(limit, total)
+        return _top(searcher, compiled, ranked, sort, 0, count).hits if count else []
+
+    return _hits(archive, searcher, _limited(run), ranked)
+
+
+def matching_rows(index: indexes.SearchIndex, tree: Node | None) -> list[int]:
+    """The row IDs a query tree matches in an index (any index: also one of records that
+    are not public, to choose what to release)."""
+    searcher = index.searcher()
+    compiled = Compiler().compile(tree)
+    total = searcher.search(compiled, 1, count=True).count
+    if not total:
+        return []
+    hits = searcher.search(compiled, total, count=False).hits
+    return [int(v) for v in searcher.fast_field_values("row", [a for _, a in hits])]
+
+
+def _prepare(
+    archive: Archive, text: str, sort: str
+) -> tuple[Query, tantivy.Query, str | None, tantivy.Searcher]:
+    if sort not in SORTS:
+        raise QueryError(f"sort: {sort!r} is not one of {', '.join(SORTS)}")
     query = parse_query(text)
-    with archive.snapshot() as conn:
-        found = _Found.run(archive, query, sort)
-        return found.hits(conn, 0, found.total if limit is None else limit)
+    index = indexes.for_archive(archive)
+    jump = _jump(archive, query)
+    compiler = Compiler()
+    compiled = compiler.compile(Filter("id", jump) if jump else query.tree)
+    if jump:
+        query.notes.append(f"the query names cable {jump}")
+    query.notes.extend(dict.fromkeys(n for n in compiler.notes if n not in query.notes))
+    return query, compiled, jump, index.searcher()
 
 
-@dataclass
-class _Found:
-    """Every hit of a query in order: row IDs and scores, with the archive's columns."""
-
-    ids: np.ndarray
-    scores: np.ndarray
-    columns: Columns
-
-    @classmethod
-    def run(cls, archive: Archive, query: Query, sort: str) -> _Found:
-        """Run ``query`` (inside a read transaction) and sort its hits."""
-        if sort not in SORTS:
-            raise QueryError(f"sort: {sort!r} is not one of {', '.join(SORTS)}")
-        sql, args, _ = plan(query.tree, for_dialect(archive.dialect.name))
-        conn = archive.conn
-        rows = _run(conn, sql, args).fetchall()
-        table = np.array(rows, dtype=np.float64).reshape(len(rows), 2)
-        ids, scores = table[:, 0].astype(np.int64), table[:, 1]
-        cols = columns(conn, str(archive.url))
-        if sort == "relevance" and query.tree is not None:
-            # Best (lowest) BM25 first, unscored hits last, ties newest first.
-            unscored = np.isnan(scores)
-            order = np.lexsort((cols.newest[ids], np.where(unscored, 0.0, scores), unscored))
-        else:
-            order = np.argsort((cols.oldest if sort == "oldest" else cols.newest)[ids])
-        return cls(ids[order], scores[order], cols)
-
-    @property
-    def total(self) -> int:
-        return len(self.ids)
-
-    def hits(self, conn: Connection, start: int, count: int) -> list[Hit]:
-        """The hits from ``start`` on, in order, with their cables' columns."""
-        out: list[Hit] = []
-        for at in range(start, min(start + count, self.total), _CHUNK):
-            ids = self.ids[at : min(at + _CHUNK, start + count)]
-            marks = ",".join("?" * len(ids))
-            rows = {
-                r[0]: r[1:]
-                for r in conn.execute(
-                    "SELECT id, canonical_id, subject, created, released, classification, "
-                    f"origin FROM cables WHERE id IN ({marks})",
-                    ids.tolist(),
-                )
-            }
-            scores = self.scores[at : at + len(ids)]
-            for cable_id, score in zip(ids.tolist(), scores.tolist(), strict=True):
-                out.append(Hit(*rows[cable_id], None if math.isnan(score) else score))
-        return out
-
-    def facets(self, size: int) -> dict[str, list[tuple[str, int]]]:
-        cols, ids = self.columns, self.ids
-        counts = {
-            "origin": cols.origin.count(ids, size),
-            "tag": cols.tags(ids, size),
-            "classification": cols.classification.count(ids, size),
-            "year": cols.year.count(ids, size, by_name=True),
-        }
-        return {name: counts[name] for name in FACETS}
+def _ranked(query: Query, sort: str, jump: str | None) -> bool:
+    return sort == "relevance" and not jump and bool(positive_terms(query.tree))
 
 
-_CHUNK = 500
-"""Cables looked up per query when hits are read."""
+def _top(
+    searcher: tantivy.Searcher,
+    compiled: tantivy.Query,
+    ranked: bool,
+    sort: str,
+    offset: int,
+    limit: int,
+) -> tantivy.SearchResult:
+    """The hits from ``offset`` on: best first, or by creation date (undated last)."""
+    limit = max(limit, 1)
+    if ranked:
+        return searcher.search(compiled, limit, count=True, offset=offset)
+    if sort == "oldest":
+        return searcher.search(
+            compiled, limit, True, "oldest", offset=offset, order=tantivy.Order.Asc
+        )
+    return searcher.search(compiled, limit, True, "newest", offset=offset, order=tantivy.Order.Desc)
 
 
-def _run(conn: Connection, sql: str, args: list[str]) -> Any:
+def _hits(
+    archive: Archive,
+    searcher: tantivy.Searcher,
+    top: list[tuple[Any, tantivy.DocAddress]],
+    ranked: bool,
+) -> list[Hit]:
+    if not top:
+        return []
+    rows = [int(r) for r in searcher.fast_field_values("row", [a for _, a in top])]
+    listed = archive.listed(rows)
+    return [
+        Hit(*_fields(listed[row]), float(score) if ranked else None)
+        for row, (score, _) in zip(rows, top, strict=True)
+        if row in listed  # withdrawn since the index last caught up
+    ]
+
+
+def _fields(item: Listed) -> tuple[str | None, ...]:
+    return (
+        item.canonical_id,
+        item.subject,
+        item.created,
+        item.released,
+        item.classification,
+        item.origin,
+    )
+
+
+def _limited(run: Any) -> Any:
+    """``run()`` within the time limit (Tantivy gives up the GIL while it searches)."""
+    seconds = timeout()
+    future = _POOL.submit(run)
     try:
-        return conn.execute(sql, args)
-    except QUERY_ERRORS as exc:  # a full-text expression we failed to make safe
+        return future.result(timeout=seconds)
+    except concurrent.futures.TimeoutError:
+        raise SearchTimeout(
+            f"the search took longer than {seconds:g} s and was stopped: narrow it down "
+            "(fewer prefixes and fuzzy words, more words or filters)"
+        ) from None
+    except ValueError as exc:  # a query Tantivy refuses (a regular expression too large)
         raise QueryError(f"cannot run this query: {exc}") from None
+
+
+def timeout() -> float:
+    try:
+        return max(0.001, float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT)))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="search")
+
+
+# -- facets and the timeline -----------------------------------------------------------------
+
+_EXACT = 1_000_000
+"""Terms each segment reports: all of them, so that every count is exact."""
+
+
+def _aggregations(size: int) -> dict[str, Any]:
+    def terms(name: str, count: int) -> dict[str, Any]:
+        return {"terms": {"field": name, "size": count, "segment_size": _EXACT}}
+
+    wide = max(size, 1) + 50  # ties at the cut are ordered by name here, not by Tantivy
+    return {
+        "origin": terms("origin", wide),
+        "tag": terms("tag", wide),
+        "classification": terms("classification", wide),
+        "year": terms("year", 10_000),
+        "month": terms("month", 100_000),
+    }
+
+
+def _facets(
+    counts: dict[str, Any], size: int
+) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[str, int]]]:
+    buckets = {
+        name: [
+            (str(b["key"]), int(b["doc_count"])) for b in counts.get(name, {}).get("buckets", [])
+        ]
+        for name in FACETS
+    }
+    facets = {
+        name: (
+            sorted(found, reverse=True)[:size]
+            if name in ("year", "month")
+            else sorted(found, key=lambda item: (-item[1], item[0]))[:size]
+        )
+        for name, found in buckets.items()
+    }
+    return facets, sorted(buckets["month"])
+
+
+# -- what a reader should know ---------------------------------------------------------------
+
+
+def _explain(searcher: tantivy.Searcher, query: Query, results: Results) -> None:
+    """Notes on filters that match nothing, and a spelling with hits when none matched."""
+    for node in _filters(query.tree)[:8]:
+        try:
+            found = searcher.search(filter_query(node), 1, count=True).count
+        except (QueryError, ValueError):
+            continue
+        if not found:
+            results.query.notes.append(f"{node.field}:{node.value} matches no cable")
+    if results.total or results.jump:
+        return
+    for term in positive_terms(query.tree):
+        better = _spelling(searcher, term)
+        if better:
+            results.suggestion = re.sub(
+                rf"(?i)(?<!\w){re.escape(term.text)}(?!\w)", better, query.text, count=1
+            )
+            results.query.notes.append(f'no cable has "{term.text}"; did you mean "{better}"?')
+            return
+
+
+def _filters(node: Node | None) -> list[Filter]:
+    if isinstance(node, Filter):
+        return [node]
+    if isinstance(node, Not):
+        return _filters(node.item)
+    if isinstance(node, (And, Or)):
+        return [f for item in node.items for f in _filters(item)]
+    return []
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _spelling(searcher: tantivy.Searcher, term: Term) -> str | None:
+    """The spelling one edit away that most cables have, for a single word none has."""
+    found = words(term.text)
+    if term.exact or term.prefix or len(found) != 1 or len(found[0]) < 3:
+        return None
+    word = found[0]
+
+    def cables_with(w: str) -> int:
+        return searcher.doc_freq("body_exact", w) + searcher.doc_freq("subject_exact", w)
+
+    if cables_with(word):
+        return None
+    letters = _LETTERS + ("0123456789" if any(c.isdigit() for c in word) else "")
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    candidates = {a + b[1:] for a, b in splits if b}
+    candidates |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    candidates |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    candidates |= {a + c + b for a, b in splits for c in letters}
+    candidates.discard(word)
+    scored = [(cables_with(c), c) for c in sorted(candidates) if len(c) > 1]
+    best = max(scored, default=(0, ""), key=lambda item: item[0])
+    return best[1] if best[0] else None
 
 
 def _jump(archive: Archive, query: Query) -> str | None:
@@ -303,103 +336,142 @@ def _jump(archive: Archive, query: Query) -> str | None:
     37957`` with a one-year ``created:`` filter)."""
     tree = query.tree
     items = list(tree.items) if isinstance(tree, And) else [tree] if tree else []
-    words = [i.text for i in items if isinstance(i, Term) and not i.column and not i.prefix]
+    plain = [
+        i.text
+        for i in items
+        if isinstance(i, Term) and not (i.column or i.prefix or i.exact or i.fuzzy)
+    ]
     years = [
         i.value[2:4]
         for i in items
         if isinstance(i, Filter) and i.field == "created" and re.fullmatch(r"\d{4}", i.value)
     ]
-    if not words or len(words) + len(years) != len(items):
+    if not plain or len(plain) + len(years) != len(items):
         return None
-    m = _ID_QUERY.fullmatch(" ".join(words))
+    m = _ID_QUERY.fullmatch(" ".join(plain))
     if m is None:
         return None
     year = m.group(1) or (years[0] if len(years) == 1 else None)
     if year is None:
         return None
     cid = canonical_id(f"{year}{m.group(2).replace(' ', '')}{m.group(3)}")
-    found = archive.conn.execute("SELECT 1 FROM cables WHERE canonical_id = ?", (cid,)).fetchone()
-    return cid if found else None
+    return cid if cid and archive.is_public(cid) else None
+
+
+_ID_QUERY = re.compile(r"\s*(\d{2})?\s*([A-Za-z][A-Za-z ]*?)\s*(\d{1,6})\s*")
+
+
+# -- snippets --------------------------------------------------------------------------------
 
 
 def _snippet(archive: Archive, cid: str, terms: list[Term]) -> list[tuple[str, bool]]:
     cable = archive.cable(cid) if terms else None
     if cable is None:
         return []
-    index = for_dialect(archive.dialect.name)
-    marked = index.headline(archive.conn, _near_match(cable.body, terms), terms)
-    pieces = headline_pieces(marked, cable.body, TSQUERY.START, TSQUERY.STOP) if marked else []
-    # The database's parser may cut words otherwise (PostgreSQL reads "A.Q." as one word):
-    # where its headline marks nothing, the snippet is cut here.
-    return pieces or snippet(cable.body, terms)
-
-
-def _near_match(text: str, terms: list[Term], before: int = 400, after: int = 1600) -> str:
-    """The part of a text around the first match of any term (a database's headline then
-    reads a few kilobytes, not the whole cable); the whole text when nothing matches."""
-    matcher = _matcher(terms)
-    first = matcher.search(text) if matcher else None
-    if first is None:
-        return text
-    start = max(0, first.start() - before)
-    start = text.rfind(" ", 0, start) + 1 if start else 0  # not in the middle of a word
-    end = text.find(" ", first.end() + after)
-    return text[start : end if end >= 0 else len(text)]
-
-
-def headline_pieces(marked: str, text: str, start: str, stop: str) -> list[tuple[str, bool]]:
-    """A headline from the database (matches between ``start`` and ``stop``) as snippet
-    pieces, with "…" where it cuts the text, and the words of a phrase marked as one; none
-    when nothing in it is marked."""
-    if start not in marked:
-        return []
-    parts = re.split(f"[{start}{stop}]", marked)
-    pieces: list[tuple[str, bool]] = []
-    for i, part in enumerate(parts):
-        part, match = re.sub(r"\s+", " ", part), bool(i % 2)
-        if match and len(pieces) > 1 and re.fullmatch(r"[\W_]*", pieces[-1][0]):
-            gap = pieces.pop()[0]  # between two matches: one mark
-            pieces[-1] = (pieces[-1][0] + gap + part, True)
-        else:
-            pieces.append((part, match))
-    plain, whole = "".join(p for p, _ in pieces).strip(), re.sub(r"\s+", " ", text).strip()
-    if plain and not whole.startswith(plain):
-        pieces.insert(0, ("…", False))
-    if plain and not whole.endswith(plain):
-        pieces.append(("…", False))
-    return [p for p in pieces if p[0]]
-
-
-def _matcher(terms: list[Term]) -> re.Pattern[str] | None:
-    """A pattern finding any of the terms in text (any case), or None if none has words."""
-    patterns = []
-    for term in terms:
-        words = [re.escape(w) for w in re.findall(r"\w+", term.text)]
-        if not words:
-            continue
-        tail = r"\w*" if term.prefix else r"\b"
-        patterns.append(r"\b" + r"\W+".join(words) + tail)
-    return re.compile("|".join(patterns), re.I) if patterns else None
+    return snippet(cable.body, terms)
 
 
 def snippet(text: str, terms: list[Term], width: int = 220) -> list[tuple[str, bool]]:
-    """The text around the first match of any term, matches marked (pure)."""
-    matcher = _matcher(terms)
-    if matcher is None:
+    """The text around the first match of any term, matches marked (pure): a word matches
+    as the index matches it (its stem, other spellings, a prefix, within edits, a phrase)."""
+    matches = _matches(text, terms)
+    if not matches and not terms:
         return []
-    first = matcher.search(text)
-    start = max(0, first.start() - width // 3) if first else 0
-    window = text[start : start + width]
+    start = max(0, matches[0][0] - width // 3) if matches else 0
+    if start:
+        start = max(text.rfind(" ", 0, start) + 1, start - 20)  # not in the middle of a word
+    end = start + width
     pieces: list[tuple[str, bool]] = []
-    at = 0
-    for m in matcher.finditer(window):
-        pieces.append((window[at : m.start()], False))
-        pieces.append((m.group(), True))
-        at = m.end()
-    pieces.append((window[at:], False))
-    prefix = "…" if start else ""
-    suffix = "…" if start + width < len(text) else ""
+    at = start
+    for m_start, m_end in matches:
+        if m_start < at or m_start >= end:
+            continue
+        pieces.append((text[at:m_start], False))
+        pieces.append((text[m_start:m_end], True))
+        at = m_end
+    pieces.append((text[at : max(at, end)], False))
     pieces = [(re.sub(r"\s+", " ", t), hit) for t, hit in pieces]
-    pieces[0] = (prefix + pieces[0][0], pieces[0][1])
-    pieces[-1] = (pieces[-1][0] + suffix, pieces[-1][1])
+    if start:
+        pieces[0] = ("…" + pieces[0][0], pieces[0][1])
+    if max(at, end) < len(text):
+        pieces[-1] = (pieces[-1][0] + "…", pieces[-1][1])
     return [p for p in pieces if p[0]]
+
+
+def _matches(text: str, terms: list[Term]) -> list[tuple[int, int]]:
+    """(start, end) of every match of the terms in the text, in order."""
+    folded = _fold(text)
+    found: set[tuple[int, int]] = set()
+    for term in terms:
+        for pattern, check in _patterns(term):
+            for m in pattern.finditer(folded):
+                if check(folded[m.start() : m.end()]):
+                    found.add((m.start(), m.end()))
+    ordered, last = [], -1
+    for start, end in sorted(found):
+        if start >= last:
+            ordered.append((start, end))
+            last = end
+    return ordered
+
+
+def _patterns(term: Term) -> list[tuple[re.Pattern[str], Any]]:
+    found = words(term.text)
+    if not found:
+        return []
+    always = bool
+    if term.fuzzy and len(found) == 1:
+        target, edits = found[0], term.fuzzy
+        low, high = max(1, len(target) - edits), len(target) + edits
+        pattern = re.compile(rf"(?<![^\W_])[^\W_]{{{low},{high}}}(?![^\W_])")
+        return [(pattern, lambda w: _edits(w.lower(), target) <= edits)]
+    if term.exact and term.slop and len(found) > 1:
+        return [(_words([w]), always) for w in found]
+    if term.prefix or term.exact or len(found) > 1 or term.column in ("sender", "recipients"):
+        return [(_words(found, prefix=term.prefix), always)]
+    out = []
+    for spelling in (term.text, *variants(term.text.lower())):
+        stems = words(spelling, stem=True)
+        if not stems:
+            continue
+        stem = stems[0]
+        lead = stem[: max(1, min(len(stem) - 1, 4))]
+        pattern = re.compile(rf"(?<![^\W_]){re.escape(lead)}[^\W_]*", re.I)
+        out.append((pattern, lambda w, stem=stem: words(w, stem=True) == [stem]))
+    return out
+
+
+def _words(found: list[str], prefix: bool = False) -> re.Pattern[str]:
+    tail = r"[^\W_]*" if prefix else r"(?![^\W_])"
+    body = r"[\W_]+".join(re.escape(w) for w in found)
+    return re.compile(rf"(?<![^\W_]){body}{tail}", re.I)
+
+
+def _fold(text: str) -> str:
+    """The text with accents taken off letter by letter (same length, same offsets)."""
+    if text.isascii():
+        return text
+    return "".join(_fold_char(c) if ord(c) > 127 else c for c in text)
+
+
+def _fold_char(c: str) -> str:
+    base = unicodedata.normalize("NFKD", c)[:1]
+    return base if base.isascii() and base.isalnum() else c
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) from ``a`` to ``b``: how
+    Tantivy's fuzzy words count, to mark them in snippets (a few short words per snippet,
+    not worth a library)."""
+    if abs(len(a) - len(b)) > MAX_EDITS:
+        return MAX_EDITS + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        previous2, previous = previous, row
+    return previous[-1]

@@ -1,7 +1,12 @@
 """The search query language, parsed into a tree (pure functions, no database).
 
     words               all of them (AND is implied)
-    "exact phrase"      the words in this order
+    word                the word or any word of the same English stem (release, released,
+                        releases), accents ignored; names also in their other spellings
+                        (qaddafi, qadhafi, gaddafi: :mod:`cablegate.search.variants`)
+    "exact phrase"      the words as written, in this order
+    "a phrase"~10       the words within 10 words of each other (proximity)
+    word~  word~1       words within two edits (one: ``~1``) of it (fuzzy)
     a OR b, a AND b     boolean operators (upper case), parentheses group
     NOT word, -word     without it
     word*               any word starting with it
@@ -41,6 +46,16 @@ class Term:
     column: str | None = None
     """``subject``, ``body``, ``sender``, ``recipients``; None: subject or body."""
     prefix: bool = False
+    exact: bool = False
+    """Quoted: the words as written (not their stems or other spellings)."""
+    slop: int = 0
+    """How many other words may come between those of a phrase (``"a b"~10``)."""
+    fuzzy: int = 0
+    """Edits allowed (``word~``: 2, ``word~1``: 1); 0: the word itself."""
+
+
+MAX_SLOP = 100
+MAX_EDITS = 2
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,7 @@ class Query:
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<minus>-(?=[^\s)-]))|(?P<field>[A-Za-z]+):(?=\S)"
-    r'|(?P<quote>"[^"]*"?)'
+    r'|(?P<quote>"[^"]*"?(?:~\d*)?)'
     r'|(?P<word>[^\s()"]+))'
 )
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
@@ -180,9 +195,11 @@ class _Parser:
         if token is None or token[0] in ("open", "close"):
             return self.word(name)
         _, raw = self.take()
-        value = raw[1:].rstrip('"') if raw.startswith('"') else raw
+        value = _unquote(raw) if raw.startswith('"') else raw
         if name in TEXT_FIELDS:
-            return self.word(value, TEXT_FIELDS[name], quoted=raw.startswith('"'))
+            if raw.startswith('"'):
+                return self.phrase(raw, TEXT_FIELDS[name])
+            return self.word(value, TEXT_FIELDS[name])
         if name in FILTER_FIELDS:
             if not value.strip():
                 self.notes.append(f"ignored {name}: with no value")
@@ -191,13 +208,26 @@ class _Parser:
         self.notes.append(f"unknown field {name}: searched as words")
         return _join(And, [self.word(name), self.word(value, quoted=raw.startswith('"'))])
 
-    def phrase(self, raw: str) -> Node | None:
+    def phrase(self, raw: str, column: str | None = None) -> Node | None:
+        raw, tilde, slop = _tilde(raw)
         if not raw.endswith('"') or len(raw) == 1:
             self.notes.append("closed an unmatched quote")
-        return self.word(raw[1:].rstrip('"'), quoted=True)
+        distance = 0
+        if tilde:
+            distance = min(int(slop or 0), MAX_SLOP)
+            if int(slop or 0) > MAX_SLOP:
+                self.notes.append(f"words of a phrase are at most {MAX_SLOP} apart")
+        return self.word(_unquote(raw), column, quoted=True, slop=distance)
 
-    def word(self, text: str, column: str | None = None, quoted: bool = False) -> Node | None:
-        prefix = not quoted and text.endswith("*")
+    def word(
+        self, text: str, column: str | None = None, quoted: bool = False, slop: int = 0
+    ) -> Node | None:
+        fuzzy = 0
+        if not quoted:
+            text, tilde, edits = _tilde(text)
+            if tilde:
+                fuzzy = min(int(edits or MAX_EDITS), MAX_EDITS) or 1
+        prefix = not quoted and not fuzzy and text.endswith("*")
         text = text.rstrip("*") if prefix else text
         if not _WORDLIKE.search(text):
             return None
@@ -206,7 +236,19 @@ class _Parser:
             if self.terms == MAX_TERMS + 1:
                 self.notes.append(f"used the first {MAX_TERMS} terms only")
             return None
-        return Term(" ".join(text.split()), column, prefix)
+        return Term(" ".join(text.split()), column, prefix, quoted, slop, fuzzy)
+
+
+def _unquote(raw: str) -> str:
+    return raw[1:].rstrip('"')
+
+
+def _tilde(text: str) -> tuple[str, bool, str]:
+    """``text~N`` -> (text, True, "N"); text without a tilde -> (text, False, "")."""
+    m = re.fullmatch(r"(.*?)~(\d*)", text, re.S)
+    if m is None or not m.group(1):
+        return text, False, ""
+    return m.group(1), True, m.group(2)[:3]
 
 
 def _join(kind: type[And] | type[Or], items: list[Node | None]) -> Node | None:
