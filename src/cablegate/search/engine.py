@@ -213,7 +213,7 @@ def _limited(run: Any) -> Any:
         return future.result(timeout=seconds)
     except concurrent.futures.TimeoutError:
         raise SearchTimeout(
-            f"the search took longer than {seconds:g} s and was stopped: narrow it down "
+            f"the search took longer than {seconds:g} s: narrow it down "
             "(fewer prefixes and fuzzy words, more words or filters)"
         ) from None
     except ValueError as exc:  # a query Tantivy refuses (a regular expression too large)
