@@ -13,12 +13,16 @@ of those names on the ``--pg`` server), on each backend, a fixed mix of
 - ``broad``: a very common word, or one filter alone, matching a large share of the archive:
   the worst case for the facet counts.
 
-Every query asks for the first page of 20 hits with snippets and the four facets (origin,
-tag, classification, year), as the search page and ``/api/search`` do.
+Every query asks for the first page of 20 hits with snippets and the five facets (origin,
+tag, classification, year, month: also the timeline), as the search page and
+``/api/search`` do; the same mix is also timed without facets (the top 20 alone).
 
+0. The Tantivy index (``cablegate reindex``): full rebuild time and size on disk.
 1. In process: ``cablegate.search.search`` on one open archive, after one warm-up pass.
 2. Over HTTP: ``GET /api/search?q=...`` against ``cablegate serve`` on loopback, one request
    at a time on a kept-alive connection (latency, not throughput), after a warm-up pass.
+3. Throughput: ``wrk -t2 -c64`` for ``--seconds`` over the same mix (a Lua script cycles
+   through it) against ``--workers`` server processes.
 
 The mix is drawn from the SQLite archive and asked of both backends alike.
 
@@ -35,8 +39,9 @@ import itertools
 import os
 import random
 import re
-import sqlite3
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -50,6 +55,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from _serve import serve  # noqa: E402
 from cablegate.archive import Archive  # noqa: E402
 from cablegate.search import search  # noqa: E402
+from cablegate.search.index import default_path, rebuild  # noqa: E402
 
 KINDS = ("word", "phrase", "filters", "broad")
 STOP = {"THE", "AND", "FOR", "WITH", "FROM", "THAT", "THIS", "ON", "OF", "IN", "TO", "AT", "ITS"}
@@ -121,15 +127,17 @@ def percentiles(ms: list[float]) -> dict[str, float]:
     return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": max(ms)}
 
 
-def in_process(db: str, mix: list[tuple[str, str]]) -> tuple[dict[str, list[float]], list[int]]:
+def in_process(
+    db: str, mix: list[tuple[str, str]], facets: bool = True
+) -> tuple[dict[str, list[float]], list[int]]:
     timings: dict[str, list[float]] = {kind: [] for kind in KINDS}
     totals = []
     with Archive.open(db, create=False) as archive:
-        for _, q in mix:  # warm up: SQLite's page cache, the OS's file cache
-            search(archive, q)
+        for _, q in mix:  # warm up: the page caches, the OS's file cache
+            search(archive, q, facets=facets)
         for kind, q in mix:
             started = time.perf_counter()
-            results = search(archive, q)
+            results = search(archive, q, facets=facets)
             timings[kind].append((time.perf_counter() - started) * 1000)
             totals.append(results.total)
     return timings, totals
@@ -157,19 +165,46 @@ def over_http(base: str, mix: list[tuple[str, str]]) -> dict[str, list[float]]:
     return timings
 
 
-def index_size(db: str) -> tuple[int, int]:
-    """(bytes of the full-text index, bytes of the whole database)."""
-    if db.startswith("postgresql://"):
-        with Archive.open(db, create=False) as archive:
-            return archive.conn.execute(
-                "SELECT pg_total_relation_size('cables_fts'), pg_database_size(current_database())"
-            ).fetchone()
-    with sqlite3.connect(db) as conn:
-        fts = conn.execute(
-            "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'cables_fts%'"
-        ).fetchone()[0]
-        whole = conn.execute("SELECT sum(pgsize) FROM dbstat").fetchone()[0]
-    return fts, whole
+def reindex(db: str) -> tuple[float, int]:
+    """(seconds of a full rebuild of the search index on every core, its bytes on disk)."""
+    with Archive.open(db, create=False) as archive:
+        path = default_path(archive)
+        started = time.perf_counter()
+        rebuild(archive, path)
+        seconds = time.perf_counter() - started
+    return seconds, sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+local n = 0
+request = function()
+  n = n %% #paths + 1
+  return wrk.format("GET", paths[n])
+end
+"""
+
+
+def throughput(base: str, mix: list[tuple[str, str]], work: Path, seconds: int) -> str:
+    """``wrk -t2 -c64`` over the mix: requests/s and latency, as wrk reports them."""
+    if shutil.which("wrk") is None:
+        return "wrk is not installed (apt-get install wrk)"
+    paths, script = work / "search-paths.txt", work / "search.lua"
+    paths.write_text("".join("/api/search?" + urlencode({"q": q}) + "\n" for _, q in mix))
+    script.write_text(WRK_SCRIPT % paths)
+    run = subprocess.run(
+        ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wanted = ("Requests/sec", "Non-2xx", "Socket errors", "50%", "99%")
+    return "; ".join(
+        " ".join(line.split())
+        for line in run.stdout.splitlines()
+        if line.strip().startswith(wanted)
+    )
 
 
 def report(label: str, timings: dict[str, list[float]]) -> None:
@@ -213,6 +248,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["real", "synthetic"])
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg", default=os.environ.get("CABLEGATE_BENCH_PG"))
+    parser.add_argument("--seconds", type=int, default=20, help="wrk's run")
     args = parser.parse_args()
     for name in ("real", "synthetic"):
         if args.only and name != args.only:
@@ -224,19 +260,22 @@ def main() -> None:
         mix = query_mix(str(sqlite_db), args.queries)
         for backend in args.backends.split(","):
             db = str(sqlite_db) if backend == "sqlite" else f"{args.pg}/{name}"
-            bench(f"{backend}: {name}", db, mix, args.workers)
+            bench(f"{backend}: {name}", db, mix, args.workers, args.work, args.seconds)
         print(f"  the mix: {mix[:8]}", flush=True)
 
 
-def bench(label: str, db: str, mix: list[tuple[str, str]], workers: int) -> None:
+def bench(
+    label: str, db: str, mix: list[tuple[str, str]], workers: int, work: Path, seconds: int
+) -> None:
     with Archive.open(db, create=False) as archive:  # migrates an older archive first
         cables = archive.stats().cables
-    fts, whole = index_size(db)
+    built, size = reindex(db)
     print(
-        f"{label}: {cables:,} cables; full-text index {fts / 2**20:,.1f} MiB of "
-        f"{whole / 2**20:,.1f} MiB ({fts / cables:,.0f} bytes a cable)",
+        f"{label}: {cables:,} cables; search index rebuilt in {built:,.1f} s, "
+        f"{size / 2**20:,.1f} MiB ({size / max(cables, 1):,.0f} bytes a cable)",
         flush=True,
     )
+    report("top 20", in_process(db, mix, facets=False)[0])
     timings, totals = in_process(db, mix)
     print(
         f"  hits a query: median {statistics.median(totals):,.0f}, "
@@ -248,6 +287,7 @@ def bench(label: str, db: str, mix: list[tuple[str, str]], workers: int) -> None
     proc, base = serve(db, workers)
     try:
         report("over HTTP", over_http(base, mix))
+        print(f"  wrk -c64, {workers} processes: {throughput(base, mix, work, seconds)}")
     finally:
         proc.terminate()
         proc.wait(30)
