@@ -52,4 +52,6 @@ def results_dict(results: Results) -> dict[str, object]:
             name: [{"value": value, "count": count} for value, count in counts]
             for name, counts in results.facets.items()
         },
+        "timeline": [{"value": month, "count": count} for month, count in results.timeline],
+        "suggestion": results.suggestion,
     }

@@ -68,9 +68,13 @@ class SearchResponse(msgspec.Struct):
     per_page: int
     sort: str
     jump: str | None
-    """The cable the query names by its ID, when it is in the archive."""
+    """The cable the query names by its ID, when it is in the archive (then the one hit)."""
     hits: list[SearchHit]
     facets: dict[str, list[Facet]]
+    timeline: list[Facet] = []
+    """Hits per month of creation (``value``: ``2008-06``), oldest first."""
+    suggestion: str | None = None
+    """When nothing matched: the query with a word spelled as the cables spell it."""
 
 
 class BrowseKey(msgspec.Struct):
