@@ -310,3 +310,130 @@ def test_atom_feeds(site_db: str) -> None:
         newest = [h.canonical_id for h in all_hits(archive, "khan", "newest")[:50]]
     assert entries("/feeds/search.atom", q="khan") == newest
     assert client.get("/feeds/tag/NOSUCHTAG.atom").status_code == 404
+
+
+def _timeline(html: str) -> tuple[str, list[tuple[str, str, int]], list[tuple[str, int]]]:
+    """The search page's timeline: its title, its bars (link, label, count) and its table."""
+    import xml.etree.ElementTree as ET
+
+    section = re.search(r'<section class="timeline".*?</section>', html, re.S)
+    assert section, "no timeline"
+    svg = ET.fromstring(re.search(r"<svg .*?</svg>", section.group(0), re.S).group(0))
+    ns = "{http://www.w3.org/2000/svg}"
+    assert svg.get("role") == "group" and svg.get("aria-label")
+    bars = []
+    for a in svg.iter(f"{ns}a"):
+        title = a.find(f"{ns}rect/{ns}title").text
+        label, count = re.fullmatch(r"(\d{4}(?:-\d\d)?): ([\d,]+) cables?", title).groups()
+        bars.append((a.get("href"), label, int(count.replace(",", ""))))
+    table = [
+        (label, int(count.replace(",", "")))
+        for label, count in re.findall(
+            r"<tr><td>(?:<a [^>]+>)?([\d-]+)(?:</a>)?</td><td>([\d,]+)</td></tr>", section.group(0)
+        )
+    ]
+    title = re.search(r'<h2 id="timeline">([^<]+)</h2>', section.group(0)).group(1)
+    return title, bars, table
+
+
+def _found(html: str) -> int:
+    return int(
+        re.search(r'<p class="count">([\d,]+) cables? found', html).group(1).replace(",", "")
+    )
+
+
+def test_search_timeline_adds_up_and_its_bars_narrow_to_their_month(
+    site_db: str, client: TestClient
+) -> None:
+    from cablegate.search import search
+    from cablegate.site.charts import months_between
+
+    with Archive.open(site_db, create=False) as archive:
+        want = {q: search(archive, q) for q in ("khan", "khan OR sarkozy", "the")}
+    for q in ("khan", "khan OR sarkozy"):
+        html = client.get("/search", params={"q": q}).text
+        title, bars, table = _timeline(html)
+        results = want[q]
+        assert title == "Cables found per month"
+        assert html.index('class="timeline"') < html.index('class="hits"')  # above the hits
+        assert sum(n for _, _, n in bars) == results.total == _found(html) > 0
+        assert [(label, n) for _, label, n in bars] == results.timeline
+        # One month after another in the table, the months without hits as 0 (gaps).
+        months = [label for label, _ in table]
+        assert months == months_between(months[0], months[-1]) and len(months) > len(bars)
+        assert dict(table) == {m: dict(results.timeline).get(m, 0) for m in months}
+        busiest = max(bars, key=lambda bar: bar[2])
+        for href, label, count in {bars[0], busiest, bars[-1], bars[len(bars) // 2]}:
+            assert f"created%3A{label}" in href
+            narrowed = client.get(href.replace("&amp;", "&")).text
+            assert _found(narrowed) == count, (q, label)
+    # Hits over more than 240 months: a bar per year, and the page says so.
+    html = client.get("/search", params={"q": "the"}).text
+    title, bars, table = _timeline(html)
+    assert title == "Cables found per year" and "By year: the" in html
+    assert sum(n for _, _, n in bars) == want["the"].total == sum(n for _, n in table)
+    years = [label for label, _ in table]
+    assert years == [str(y) for y in range(int(years[0]), int(years[-1]) + 1)]
+    href, label, count = max(bars, key=lambda bar: bar[2])
+    assert _found(client.get(href.replace("&amp;", "&")).text) == count
+    # No hits, no timeline.
+    assert 'class="timeline"' not in client.get("/search", params={"q": "zzxqvw"}).text
+
+
+def test_search_feed_links_csv_and_json_lines_come_first(client: TestClient) -> None:
+    q = '"A.Q. Khan" & tag:PK'
+    html = client.get("/search", params={"q": q, "sort": "newest"}).text
+    group = re.search(r'<div class="exports">.*?</div>', html, re.S)
+    assert group and group.start() < html.index('<div class="hits"')
+    assert group.start() < html.index('class="timeline"')
+    hrefs = re.findall(r'href="([^"]+)"', group.group(0))
+    encoded = "q=%22A.Q.+Khan%22+%26+tag%3APK"
+    assert hrefs == [
+        f"/feeds/search.atom?{encoded}",
+        f"/search.csv?{encoded}&amp;sort=newest",
+        f"/search.jsonl?{encoded}&amp;sort=newest",
+    ]
+    head = html[: html.index("</head>")]
+    assert (
+        f'<link rel="alternate" type="application/atom+xml" href="/feeds/search.atom?{encoded}"'
+        in head
+    )
+    total = _found(html)
+    feed, table, lines = (client.get(h.replace("&amp;", "&")) for h in hrefs)
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/atom")
+    assert feed.text.count("<entry>") == min(total, views.FEED_ENTRIES)
+    assert len(list(csv.DictReader(io.StringIO(table.text)))) == total
+    assert len(lines.text.split("\n")[:-1]) == total
+
+
+def test_search_suggestion_links_to_the_respelled_search(site_db: str, client: TestClient) -> None:
+    from cablegate.search import search
+
+    with Archive.open(site_db, create=False) as archive:
+        assert search(archive, "berlusconni italy").suggestion == "berlusconi italy"
+    html = client.get("/search", params={"q": "berlusconni italy"}).text
+    assert _found(html) == 0
+    link = re.search(r'Did you mean <a href="([^"]+)">berlusconi italy</a>\?', html)
+    assert link and link.group(1) == "/search?q=berlusconi+italy&amp;sort=relevance"
+    assert "Note: " + escape('no cable has "berlusconni"') + "." in html
+    assert "did you mean" not in html  # asked once, with the link
+    assert _found(client.get(link.group(1).replace("&amp;", "&")).text) > 0
+    # The suggestion is the reader's own text: escaped.
+    evil = client.get("/search", params={"q": "berlusconni <script>x</script>"}).text
+    assert "Did you mean" in evil and "<script>" not in evil and "&lt;script&gt;" in evil
+    assert "Did you mean" not in client.get("/search", params={"q": "berlusconi"}).text
+
+
+def test_search_page_past_the_last_page_says_so(client: TestClient) -> None:
+    first = client.get("/search", params={"q": "khan"}).text
+    pages = int(re.search(r"page 1 of (\d+)\.", first).group(1))
+    html = client.get("/search", params={"q": "khan", "page": 99}).text
+    assert f"page 99 is past the last page ({pages})" in html and "page 99 of" not in html
+    last = re.search(r'past the last page \(\d+\): <a href="([^"]+)">go to page (\d+)</a>', html)
+    assert last and int(last.group(2)) == pages
+    assert '<article class="hit">' not in html and 'rel="prev"' not in html
+    shown = client.get(last.group(1).replace("&amp;", "&")).text
+    assert f"page {pages} of {pages}." in shown and '<article class="hit">' in shown
+    assert (
+        "past the last page" not in client.get("/search", params={"q": "khan", "page": pages}).text
+    )

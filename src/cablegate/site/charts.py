@@ -8,7 +8,8 @@ a screen reader or a text browser gets the numbers too. The template draws it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 WIDTH = 720
 """The SVG's viewBox width; it scales to the page."""
@@ -57,10 +58,18 @@ class Chart:
     category: str = "Name"
     """What the data's labels are (the first column of the chart's table)."""
     unit: str = "cables"
+    linked: bool | None = None
+    """Whether the bars link (to their datum's href); None: when there are at most 60."""
+    note: str = ""
+    """A sentence under the chart's title (how the data were grouped, what is left out)."""
 
     @property
     def total(self) -> int:
         return sum(d.value for d in self.data)
+
+    def units(self, value: int) -> str:
+        """The unit after a value: "1 cable", "2 cables"."""
+        return self.unit.removesuffix("s") if value == 1 else self.unit
 
 
 def nice_ticks(top: int, count: int = 4) -> list[int]:
@@ -170,3 +179,66 @@ def line(
         label_ticks=[Tick(data[i].label, points[i][0]) for i in range(0, len(data), every)],
         category=category,
     )
+
+
+MOST_MONTHS = 240
+"""Months a timeline shows one by one; over more, it shows years."""
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every month ``YYYY-MM`` from ``first`` to ``last``."""
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def timeline(
+    chart_id: str,
+    counts: list[tuple[str, int]],
+    link: Callable[[str, str], str],
+    what: str = "Cables found",
+    most: int = MOST_MONTHS,
+    height: int = 180,
+) -> Chart:
+    """Counts per month (``("2008-06", 12)``, any order) as columns on a continuous month
+    axis, months without any as gaps; by year when the months from the first to the last
+    are more than ``most``. ``link("month", "2008-06")`` / ``link("year", "2008")`` is where
+    a bar links."""
+    found = {month: n for month, n in counts if n > 0}
+    if not found:
+        return columns(chart_id, f"{what} per month", [], height=height, category="Month")
+    months = months_between(min(found), max(found))
+    if len(months) <= most:
+        data = [Datum(m, found.get(m, 0), link("month", m) if m in found else None) for m in months]
+        labels = None  # every n-th month, as 2008-06
+        if len(months) > 24:
+            januaries = [(i, d.label[:4]) for i, d in enumerate(data) if d.label.endswith("-01")]
+            every = max(1, -(-len(januaries) // 12))
+            labels = [(i, y) for i, y in januaries if int(y) % every == 0]
+        title = f"{what} per month"
+        note = ""
+        category = "Month"
+    else:
+        years: dict[str, int] = {}
+        for month, n in found.items():
+            years[month[:4]] = years.get(month[:4], 0) + n
+        span = [str(y) for y in range(int(min(years)), int(max(years)) + 1)]
+        data = [Datum(y, years.get(y, 0), link("year", y) if y in years else None) for y in span]
+        labels = None
+        title = f"{what} per year"
+        note = (
+            f"By year: the {len(months):,} months from {months[0]} to {months[-1]} are too "
+            "many to show one by one."
+        )
+        category = "Year"
+    chart = columns(chart_id, title, data, height=height, labels=labels, category=category)
+    bottom = chart.plot[3]
+    chart.bars = [  # a bar of a few hits next to one of hundreds still shows
+        replace(b, y=bottom - 2.0, height=2.0) if 0 < b.height < 2.0 else b for b in chart.bars
+    ]
+    chart.linked = True
+    chart.note = note
+    return chart

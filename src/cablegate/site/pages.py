@@ -17,8 +17,9 @@ from markupsafe import Markup, escape
 from cablegate.archive import Archive
 from cablegate.articles import web_url
 from cablegate.parse import canonical_id
-from cablegate.search import SORTS, Hit, QueryError, search
-from cablegate.site import urls, views
+from cablegate.search import SORTS, Hit, QueryError, Results, search
+from cablegate.search.query import And, Filter, parse_query
+from cablegate.site import charts, urls, views
 from cablegate.site.statistics import statistics
 
 BROWSE_KINDS = ("reldate", "date", "origin", "tag", "classification")
@@ -213,14 +214,22 @@ class Site:
             if results is not None and results.jump and number == 0:
                 cable = self.archive.cable(results.jump)
                 return Page(303, location=urls.cable_url(results.jump, cable and cable.created))
+        links = search_links(q, sort)
+        timeline = None
+        if results is not None and results.timeline:
+            timeline = charts.timeline("timeline", results.timeline, links["narrow_url"])
         return self._render(
             "search.html",
             "/search" + ("?" + urlencode({"q": q}) if q else ""),
             q=q,
             sort=sort if sort in SORTS else "relevance",
             results=results,
+            notes=_notes(results),
+            timeline=timeline,
+            undated=results.total - sum(n for _, n in results.timeline) if timeline else 0,
             error=error,
-            **search_links(q, sort),
+            feed=links["feed_url"]() if results is not None else None,
+            **links,
         )
 
     # -- every page, for the static build --------------------------------------------------
@@ -298,16 +307,54 @@ def _feed_url(kind: str, key: str) -> str | None:
     return f"/feeds/{kind}/{quote(key, safe='')}.atom" if kind in ("tag", "origin") else None
 
 
+_SPELLING_NOTE = re.compile(r'(no cable has ".*"); did you mean ".*"\?')
+
+
+def _notes(results: Results | None) -> list[str]:
+    """The query's notes, but for the question a "Did you mean" link asks instead."""
+    if results is None:
+        return []
+    if not results.suggestion:
+        return results.query.notes
+    return [
+        m.group(1) if (m := _SPELLING_NOTE.fullmatch(note)) else note
+        for note in results.query.notes
+    ]
+
+
+def _narrowable(q: str) -> str:
+    """The query as it goes before an added ``field:value``, so that the filter narrows the
+    whole query: in parentheses after an OR (``a OR b created:2008`` would only narrow
+    ``b``), with a quote closed that was left open (it would take in the filter)."""
+    tree = parse_query(q).tree
+    if tree is None:
+        return ""
+    probe = Filter("created", "2000")
+    want = And((*(tree.items if isinstance(tree, And) else (tree,)), probe))
+    for left in (q, f"({q})", f'{q}"', f'({q}")'):
+        if parse_query(f"{left} created:2000").tree == want:
+            return left
+    return q
+
+
 def search_links(q: str, sort: str) -> dict[str, Callable[..., str]]:
-    """URL builders of the search page: pages, facet links, exports, hits."""
+    """URL builders of the search page: pages, facet and timeline links, other searches,
+    the feed, exports, hits."""
+    left = _narrowable(q)
 
     def page_url(number: int) -> str:
         return "/search?" + urlencode({"q": q, "sort": sort, "page": number + 1})
 
+    def search_url(text: str) -> str:
+        return "/search?" + urlencode({"q": text, "sort": sort})
+
     def narrow_url(facet: str, value: str) -> str:
-        field = {"year": "created"}.get(facet, facet)
+        field = {"year": "created", "month": "created"}.get(facet, facet)
         quoted = value if re.fullmatch(r"[\w/.-]+", value) else '"' + value.replace('"', "") + '"'
-        return "/search?" + urlencode({"q": f"{q} {field}:{quoted}".strip(), "sort": sort})
+        return search_url(f"{left} {field}:{quoted}".strip())
+
+    def feed_url() -> str:
+        return "/feeds/search.atom?" + urlencode({"q": q})
 
     def export_url(fmt: str) -> str:
         return f"/search.{fmt}?" + urlencode({"q": q, "sort": sort})
@@ -317,7 +364,9 @@ def search_links(q: str, sort: str) -> dict[str, Callable[..., str]]:
 
     return {
         "page_url": page_url,
+        "search_url": search_url,
         "narrow_url": narrow_url,
+        "feed_url": feed_url,
         "export_url": export_url,
         "hit_url": hit_url,
     }
