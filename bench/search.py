@@ -64,14 +64,12 @@ _WORD = re.compile(r"[A-Za-z]{4,}")
 
 def query_mix(db: str, count: int, seed: int = 2010) -> list[tuple[str, str]]:
     """(kind, query) pairs: the same list for the same archive and seed."""
-    rng = random.Random(seed)
     with Archive.open(db, create=False) as archive:
         conn = archive.conn
         subjects = [
             r[0] for r in conn.execute("SELECT subject FROM cables WHERE subject > '' ORDER BY id")
         ]
         every_tag = [r[0] for r in conn.execute("SELECT tag FROM tags ORDER BY 1")]
-        tags = rng.sample(every_tag, min(5000, len(every_tag)))
         origins = [r[0] for r in conn.execute("SELECT DISTINCT origin FROM cables ORDER BY 1")]
         classes = [
             r[0] for r in conn.execute("SELECT DISTINCT classification FROM cables ORDER BY 1")
@@ -79,6 +77,21 @@ def query_mix(db: str, count: int, seed: int = 2010) -> list[tuple[str, str]]:
         years = sorted(
             r[0] for r in conn.execute("SELECT DISTINCT substr(created, 1, 4) FROM cables")
         )
+    return mix_from(subjects, every_tag, origins, classes, years, count, seed)
+
+
+def mix_from(
+    subjects: list[str],
+    every_tag: list[str],
+    origins: list[str],
+    classes: list[str],
+    years: list[str],
+    count: int,
+    seed: int = 2010,
+) -> list[tuple[str, str]]:
+    """The mix drawn from these subjects and filter values (same inputs, same list)."""
+    rng = random.Random(seed)
+    tags = rng.sample(every_tag, min(5000, len(every_tag)))
     words_of = [[w for w in _WORD.findall(s) if w.upper() not in STOP] for s in subjects]
     words_of = [ws for ws in words_of if ws]
     every = [w.lower() for ws in words_of for w in ws]

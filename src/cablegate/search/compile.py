@@ -77,8 +77,10 @@ class Compiler:
     def term(self, term: Term) -> Query:
         columns = (term.column,) if term.column else DEFAULT_COLUMNS
         spellings = [term.text]
-        if not (term.exact or term.prefix or term.fuzzy):
-            others = variants(term.text.lower())
+        found = words(term.text)
+        if not (term.exact or term.prefix or term.fuzzy) and len(found) == 1:
+            # The word as the index cuts it: "Qadhafi," is "qadhafi", with its spellings.
+            others = variants(found[0])
             if others:
                 spellings += others
                 self.notes.append(f"also searched: {', '.join(others)}")
@@ -126,7 +128,13 @@ def filter_query(node: Filter) -> Query:
     if node.field in ("origin", "classification"):
         key = f"{node.field}_key"
         if prefix:
-            return Query.regex_query(SCHEMA, key, re.escape(stem.lower()) + ".*")
+            whole = Query.regex_query(SCHEMA, key, re.escape(stem.lower()) + ".*")
+            named = words(stem)
+            if node.field == "classification" or len(named) != 1:
+                return whole
+            # A word of the origin starting so: "islam*" finds "Embassy Islamabad".
+            inside = Query.regex_query(SCHEMA, "origin_words", re.escape(named[0]) + ".*")
+            return Query.boolean_query([(Occur.Should, whole), (Occur.Should, inside)])
         whole = Query.term_query(SCHEMA, key, value.lower())
         if node.field == "classification":
             return whole

@@ -18,7 +18,7 @@ import tantivy
 from cablegate.archive import Archive, Listed
 from cablegate.parse import canonical_id
 from cablegate.search import index as indexes
-from cablegate.search.compile import Compiler, filter_query, words
+from cablegate.search.compile import COLUMNS, DEFAULT_COLUMNS, Compiler, filter_query, words
 from cablegate.search.query import (
     MAX_EDITS,
     And,
@@ -314,8 +314,12 @@ def _spelling(searcher: tantivy.Searcher, term: Term) -> str | None:
         return None
     word = found[0]
 
+    # Counted in the fields the term is looked for in: a word suggested for subject:
+    # must be in subjects.
+    fields = [COLUMNS[c][1] for c in ((term.column,) if term.column else DEFAULT_COLUMNS)]
+
     def cables_with(w: str) -> int:
-        return searcher.doc_freq("body_exact", w) + searcher.doc_freq("subject_exact", w)
+        return sum(searcher.doc_freq(f, w) for f in fields)
 
     if cables_with(word):
         return None
@@ -430,7 +434,7 @@ def _patterns(term: Term) -> list[tuple[re.Pattern[str], Any]]:
     if term.prefix or term.exact or len(found) > 1 or term.column in ("sender", "recipients"):
         return [(_words(found, prefix=term.prefix), always)]
     out = []
-    for spelling in (term.text, *variants(term.text.lower())):
+    for spelling in (term.text, *variants(found[0])):
         stems = words(spelling, stem=True)
         if not stems:
             continue
