@@ -16,6 +16,10 @@ server's default durability settings.
     .venv/bin/python bench/ingest.py [--corpus ../shared/corpus] [--count 251287]
                                      [--work /tmp/cablegate-bench] [--jobs 0]
                                      [--backends sqlite,postgresql] [--pg URL]
+                                     [--skip-real] [--skip-synthetic]
+
+The ingest summary says how much of the time went to bringing the search index up to date
+after each batch ("of which N s for the search index").
 """
 
 from __future__ import annotations
@@ -131,6 +135,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/cablegate-bench"))
     parser.add_argument("--jobs", type=int, default=0, help="parsing processes (0: all cores)")
     parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument("--skip-synthetic", action="store_true")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg", default=os.environ.get("CABLEGATE_BENCH_PG"))
     args = parser.parse_args()
@@ -158,6 +163,8 @@ def run_all(args: argparse.Namespace, backends: list[str]) -> None:
         db = fresh(backend, "real", args.work, args.pg)
         real = run_ingest(args.corpus / "cablegate-site.tar.xz", db, args.jobs)
         report(f"{backend}: real (cablegate-site.tar.xz)", real)
+    if args.skip_synthetic:
+        return
     synthetic = args.work / f"synth-{args.count}"
     if not (synthetic / "cables.csv").exists():
         shutil.rmtree(synthetic, ignore_errors=True)

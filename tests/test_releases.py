@@ -314,6 +314,30 @@ def test_exports_and_the_static_build_hide_them(staged: Staged, tmp_path: Path) 
     assert staged.public[0] in sitemap and staged.private not in sitemap
 
 
+def test_the_search_index_holds_no_canary(staged: Staged) -> None:
+    """The index is derived from the public tables only: no canary is a term of it, and no
+    file of it holds a canary's bytes (the word lists are stored as they are written)."""
+    from cablegate.search import index as indexes
+
+    with Archive.open(staged.db, create=False) as archive:
+        index = indexes.for_archive(archive)
+        assert index.path is not None
+        searcher = index.searcher()
+        assert searcher.num_docs == archive.public_count() + 1  # and its state document
+        fields = ("subject_exact", "body_exact", "subject", "body", "tag", "origin_words")
+        assert sum(searcher.doc_freq(f, "embassy") for f in fields) > 0  # it can see words
+        for canary in CANARIES.values():
+            assert sum(searcher.doc_freq(f, canary) for f in fields) == 0, canary
+        assert searcher.doc_freq("id", staged.public[0]) == 1
+        for cid in (staged.private, staged.future):
+            assert searcher.doc_freq("id", cid) == 0, cid
+        files = [f for f in index.path.rglob("*") if f.is_file()]
+        assert files
+        for f in files:
+            data = f.read_bytes().lower()
+            assert not [name for name, c in CANARIES.items() if c.encode() in data], f
+
+
 # -- a schedule ---------------------------------------------------------------------------
 
 

@@ -54,6 +54,8 @@ class Report:
     problems: list[str] = field(default_factory=list)
     """The reason of each input quarantined in this run (``path: reason``)."""
     seconds: float = 0.0
+    index_seconds: float = 0.0
+    """Of ``seconds``, the time spent bringing the search index up to date."""
 
     @property
     def balanced(self) -> bool:
@@ -76,7 +78,8 @@ class Report:
             f"read {self.read:,} inputs = {self.new:,} new cables + {self.versions:,} new "
             f"versions + {self.unchanged:,} unchanged + {self.quarantined:,} quarantined; "
             f"{self.skipped:,} files skipped as not cables; "
-            f"{self.seconds:.1f} s ({rate:,.0f} inputs/s)"
+            f"{self.seconds:.1f} s ({rate:,.0f} inputs/s, of which {self.index_seconds:.1f} s "
+            "for the search index)"
         )
         if self.missing:
             text += f"; {len(self.missing)} path(s) not found: {', '.join(self.missing)}"
@@ -130,6 +133,13 @@ def _hashed(items: list[Document | ReadError | Skipped]) -> _Batch:
     return _Batch(items, shas)
 
 
+def _catch_up(archive: Archive, report: Report) -> None:
+    """Bring the search index up to the archive's last commit, timed."""
+    started = time.perf_counter()
+    search_index.for_archive(archive)
+    report.index_seconds += time.perf_counter() - started
+
+
 def ingest(
     archive: Archive,
     paths: Iterable[str | os.PathLike[str]],
@@ -158,17 +168,17 @@ def ingest(
             pending.append(batch)
             while len(pending) > 2 * jobs:
                 _write(archive, writer, pending.popleft(), report)
-                search_index.for_archive(archive)  # the index catches up after each commit
+                _catch_up(archive, report)  # the index catches up after each commit
                 _tick(progress, report, started, meter.position, total)
         while pending:
             _write(archive, writer, pending.popleft(), report)
-            search_index.for_archive(archive)
+            _catch_up(archive, report)
             _tick(progress, report, started, meter.position, total)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     archive.publish_due()  # a release time given in the past
-    search_index.for_archive(archive)
+    _catch_up(archive, report)
     report.seconds = time.perf_counter() - started
     return report
 
