@@ -159,24 +159,28 @@ def ingest(
     writer = archive.writer(utc_now(), visibility)
     pool = workers.pool(jobs) if jobs > 1 else None
     pending: deque[_Batch] = deque()
-    try:
-        for batch in _batches(iter_documents(paths, meter)):
-            known = writer.known(list(batch.shas.values()))
-            batch.todo = [i for i, sha in batch.shas.items() if sha not in known]
-            docs = [batch.items[i] for i in batch.todo]
-            batch.parsed = pool.submit(parse_batch, docs) if pool else parse_batch(docs)  # type: ignore[arg-type]
-            pending.append(batch)
-            while len(pending) > 2 * jobs:
+    index = search_index.for_archive(archive)
+    with index.writing():  # one index writer for the whole run
+        try:
+            for batch in _batches(iter_documents(paths, meter)):
+                known = writer.known(list(batch.shas.values()))
+                batch.todo = [i for i, sha in batch.shas.items() if sha not in known]
+                docs = [batch.items[i] for i in batch.todo]
+                batch.parsed = pool.submit(parse_batch, docs) if pool else parse_batch(docs)  # type: ignore[arg-type]
+                pending.append(batch)
+                while len(pending) > 2 * jobs:
+                    _write(archive, writer, pending.popleft(), report)
+                    _catch_up(archive, report)  # the index catches up after each commit
+                    _tick(progress, report, started, meter.position, total)
+            while pending:
                 _write(archive, writer, pending.popleft(), report)
-                _catch_up(archive, report)  # the index catches up after each commit
+                _catch_up(archive, report)
                 _tick(progress, report, started, meter.position, total)
-        while pending:
-            _write(archive, writer, pending.popleft(), report)
-            _catch_up(archive, report)
-            _tick(progress, report, started, meter.position, total)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        merging = time.perf_counter()  # leaving the block waits for the index's merges
+    report.index_seconds += time.perf_counter() - merging
     archive.publish_due()  # a release time given in the past
     _catch_up(archive, report)
     report.seconds = time.perf_counter() - started

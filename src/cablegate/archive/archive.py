@@ -12,7 +12,7 @@ import msgspec
 
 from cablegate.archive import db
 from cablegate.archive.history import Change, compare
-from cablegate.archive.records import decode_cable, sort_key, version_order
+from cablegate.archive.records import decode_body, decode_cable, sort_key, version_order
 from cablegate.archive.schema import COLUMNS_ADDED, DROPPED, SCHEMA_VERSION
 from cablegate.archive.store import PUBLIC, Published, Visibility, Writer, utc_now
 from cablegate.archive.url import DatabaseURL, parse_url
@@ -326,6 +326,10 @@ class Archive:
                 )
             ]
         return out
+
+    def current_bodies(self, ids: list[int]) -> dict[int, str]:
+        """Row ID -> body of the current version, for those of ``ids`` that are public."""
+        return {row: decode_body(data) for row, data in self.current_data(ids)}
 
     def all_current_data(self, batch: int = 1000) -> Iterator[list[tuple[int, bytes]]]:
         """(row ID, stored record) of every public cable's current version, in batches

@@ -90,6 +90,19 @@ def decode_cable(data: bytes) -> Cable:
     return _decoder.decode(_decompressor().decompress(data))
 
 
+class _Body(msgspec.Struct):
+    body: str
+
+
+_body_decoder = msgspec.json.Decoder(_Body)
+
+
+def decode_body(data: bytes) -> str:
+    """The body of a stored record alone (msgspec skips the other fields: search snippets
+    need only this, 20 at a time)."""
+    return _body_decoder.decode(_decompressor().decompress(data)).body
+
+
 def prepare(cable: Cable) -> Prepared:
     return Prepared(
         canonical_id=cable.canonical_id,

@@ -7,6 +7,7 @@ cable a query names by its ID, a spelling that has hits when none matched, and a
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import os
 import re
 import unicodedata
@@ -100,9 +101,12 @@ def search(
         return found.count, found.hits, counts
 
     total, top, counts = _limited(run)
-    hits = _hits(archive, searcher, top, ranked)
+    found = _hits(archive, searcher, top, ranked)
     terms = positive_terms(query.tree)
-    hits = [replace(h, snippet=_snippet(archive, h.canonical_id, terms)) for h in hits]
+    bodies = archive.current_bodies([row for row, _ in found]) if terms else {}
+    hits = [
+        replace(h, snippet=snippet(bodies[row], terms)) if row in bodies else h for row, h in found
+    ]
     results = Results(query, total, page, per_page, sort, hits, {}, jump)
     if facets:
         results.facets, results.timeline = _facets(counts, facet_size)
@@ -123,7 +127,7 @@ def all_hits(
         count = total if limit is None else min(limit, total)
         return _top(searcher, compiled, ranked, sort, 0, count).hits if count else []
 
-    return _hits(archive, searcher, _limited(run), ranked)
+    return [hit for _, hit in _hits(archive, searcher, _limited(run), ranked)]
 
 
 def matching_rows(index: indexes.SearchIndex, tree: Node | None) -> list[int]:
@@ -182,13 +186,14 @@ def _hits(
     searcher: tantivy.Searcher,
     top: list[tuple[Any, tantivy.DocAddress]],
     ranked: bool,
-) -> list[Hit]:
+) -> list[tuple[int, Hit]]:
+    """(row ID, hit) of each hit still public."""
     if not top:
         return []
     rows = [int(r) for r in searcher.fast_field_values("row", [a for _, a in top])]
     listed = archive.listed(rows)
     return [
-        Hit(*_fields(listed[row]), float(score) if ranked else None)
+        (row, Hit(*_fields(listed[row]), float(score) if ranked else None))
         for row, (score, _) in zip(rows, top, strict=True)
         if row in listed  # withdrawn since the index last caught up
     ]
@@ -368,13 +373,6 @@ _ID_QUERY = re.compile(r"\s*(\d{2})?\s*([A-Za-z][A-Za-z ]*?)\s*(\d{1,6})\s*")
 # -- snippets --------------------------------------------------------------------------------
 
 
-def _snippet(archive: Archive, cid: str, terms: list[Term]) -> list[tuple[str, bool]]:
-    cable = archive.cable(cid) if terms else None
-    if cable is None:
-        return []
-    return snippet(cable.body, terms)
-
-
 def snippet(text: str, terms: list[Term], width: int = 220) -> list[tuple[str, bool]]:
     """The text around the first match of any term, matches marked (pure): a word matches
     as the index matches it (its stem, other spellings, a prefix, within edits, a phrase)."""
@@ -451,13 +449,17 @@ def _words(found: list[str], prefix: bool = False) -> re.Pattern[str]:
     return re.compile(rf"(?<![^\W_]){body}{tail}", re.I)
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def _fold(text: str) -> str:
     """The text with accents taken off letter by letter (same length, same offsets)."""
     if text.isascii():
         return text
-    return "".join(_fold_char(c) if ord(c) > 127 else c for c in text)
+    return _NON_ASCII.sub(lambda m: _fold_char(m.group()), text)
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold_char(c: str) -> str:
     base = unicodedata.normalize("NFKD", c)[:1]
     return base if base.isascii() and base.isalnum() else c

@@ -191,6 +191,10 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "default"
 
 
+_HEAP = 50_000_000
+"""Bytes a writer's indexing thread may fill before it writes a segment."""
+
+
 class RebuildNeeded(Exception):
     """The index cannot be used as it is (missing, damaged, another archive): rebuild it."""
 
@@ -206,6 +210,7 @@ class SearchIndex:
         index.config_reader("Manual")
         self._lock = threading.Lock()
         self._state: IndexState | None = None
+        self._held: tantivy.IndexWriter | None = None
         self.inode = _inode(path) if path else None
 
     # -- reading -----------------------------------------------------------------------------
@@ -234,11 +239,36 @@ class SearchIndex:
             return True
         return self.sync(archive, wait)
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Keep one writer for a run of catch-ups (an ingest's batches): each commits without
+        waiting for Tantivy's merges, which go on in the background and are waited for once
+        at the end (waiting after every batch tripled the index's share of an ingest).
+        Other processes find the index current after each commit and need no writer; if one
+        holds the writer now, the catch-ups take turns as usual."""
+        with self._lock:
+            if self._held is None:
+                try:
+                    self._held = self.index.writer(2 * _HEAP, 2)
+                except ValueError as exc:
+                    if "LockBusy" not in str(exc):
+                        raise
+        try:
+            yield
+        finally:
+            with self._lock:
+                held, self._held = self._held, None
+            if held is not None:
+                try:
+                    held.wait_merging_threads()
+                except (ValueError, OSError) as exc:  # the folder was rebuilt meanwhile
+                    log.warning("%s: %s", self, exc)
+
     def sync(self, archive: Archive, wait: float = 5.0) -> bool:
         """Apply the changes the archive logged since the index's last one. Raises
         :class:`RebuildNeeded` when the index must be rebuilt instead."""
         with self._lock:
-            writer = self._writer(archive, wait)
+            writer = self._held or self._writer(archive, wait)
             if writer is None:
                 return False
             try:
@@ -264,7 +294,8 @@ class SearchIndex:
                 _put_state(writer, IndexState(identity, last, FORMAT))
                 writer.commit()
             finally:
-                writer.wait_merging_threads()
+                if writer is not self._held:
+                    writer.wait_merging_threads()
             self.reload()
             return True
 
@@ -274,7 +305,7 @@ class SearchIndex:
         deadline = time.monotonic() + wait
         while True:
             try:
-                return self.index.writer(50_000_000, 1)
+                return self.index.writer(_HEAP, 1)
             except ValueError as exc:
                 if "LockBusy" not in str(exc):
                     raise
@@ -292,8 +323,10 @@ class SearchIndex:
 
 
 def _inode(path: Path) -> int | None:
+    """The folder's inode: a rebuild swaps in a new folder (each commit writes a new
+    ``meta.json``, so that file's inode says nothing)."""
     try:
-        return (path / "meta.json").stat().st_ino
+        return path.stat().st_ino
     except OSError:
         return None
 
