@@ -153,11 +153,20 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/cablegate-bench"))
     parser.add_argument("--jobs", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the index afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help="query the index a --keep run left (no build)"
+    )
     args = parser.parse_args()
     jobs = args.jobs or os.cpu_count() or 1
     path = args.work / f"synthetic-{args.count}.index"
-    print(f"building {path} from {args.count:,} synthetic records on {jobs} cores", flush=True)
-    seconds, facts = build(path, args.count, args.corpus, jobs)
+    facts_file = path.with_suffix(".facts.json")
+    if args.reuse:
+        facts = msgspec.json.decode(facts_file.read_bytes())
+        seconds = float("nan")
+    else:
+        print(f"building {path} from {args.count:,} records on {jobs} cores", flush=True)
+        seconds, facts = build(path, args.count, args.corpus, jobs)
+        facts_file.write_bytes(msgspec.json.encode(facts))
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     print(
         f"built in {seconds:,.1f} s ({args.count / seconds:,.0f} records/s), "
@@ -182,8 +191,9 @@ def main() -> None:
                 flush=True,
             )
     print(f"  hits a query: median {sorted(totals)[len(totals) // 2]:,}, max {max(totals):,}")
-    if not args.keep:
+    if not (args.keep or args.reuse):
         shutil.rmtree(path, ignore_errors=True)
+        facts_file.unlink()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import functools
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -376,13 +377,18 @@ _ID_QUERY = re.compile(r"\s*(\d{2})?\s*([A-Za-z][A-Za-z ]*?)\s*(\d{1,6})\s*")
 def snippet(text: str, terms: list[Term], width: int = 220) -> list[tuple[str, bool]]:
     """The text around the first match of any term, matches marked (pure): a word matches
     as the index matches it (its stem, other spellings, a prefix, within edits, a phrase)."""
-    matches = _matches(text, terms)
-    if not matches and not terms:
+    if not terms:
         return []
-    start = max(0, matches[0][0] - width // 3) if matches else 0
+    folded = _fold(text)
+    patterns = [found for term in terms for found in _patterns(term)]
+    firsts = (next(_checked(pattern, check, folded, 0), None) for pattern, check in patterns)
+    first = min((m.start() for m in firsts if m is not None), default=None)
+    start = max(0, first - width // 3) if first is not None else 0
     if start:
         start = max(text.rfind(" ", 0, start) + 1, start - 20)  # not in the middle of a word
     end = start + width
+    # Only the matches near the window are needed (the bodies run to tens of kilobytes).
+    matches = _matches(folded, patterns, max(0, start - _LOOK_BACK), end)
     pieces: list[tuple[str, bool]] = []
     at = start
     for m_start, m_end in matches:
@@ -400,24 +406,42 @@ def snippet(text: str, terms: list[Term], width: int = 220) -> list[tuple[str, b
     return [p for p in pieces if p[0]]
 
 
-def _matches(text: str, terms: list[Term]) -> list[tuple[int, int]]:
-    """(start, end) of every match of the terms in the text, in order."""
-    folded = _fold(text)
+_LOOK_BACK = 200
+"""How far before the window matches are looked for (one may run into it)."""
+
+
+def _checked(
+    pattern: re.Pattern[str], check: Any, folded: str, pos: int
+) -> Iterator[re.Match[str]]:
+    """The matches of a pattern from ``pos`` on that pass its check (lazily: the first one
+    is often all that is wanted). The lookbehinds see the text before ``pos``."""
+    return (m for m in pattern.finditer(folded, pos) if check(m.group()))
+
+
+def _matches(
+    folded: str, patterns: list[tuple[re.Pattern[str], Any]], pos: int, end: int
+) -> list[tuple[int, int]]:
+    """(start, end) of the matches starting between ``pos`` and ``end``, in order, none
+    overlapping."""
     found: set[tuple[int, int]] = set()
-    for term in terms:
-        for pattern, check in _patterns(term):
-            for m in pattern.finditer(folded):
-                if check(folded[m.start() : m.end()]):
-                    found.add((m.start(), m.end()))
+    for pattern, check in patterns:
+        for m in pattern.finditer(folded, pos):
+            if m.start() >= end:
+                break
+            if check(m.group()):
+                found.add((m.start(), m.end()))
     ordered, last = [], -1
-    for start, end in sorted(found):
+    for start, stop in sorted(found):
         if start >= last:
-            ordered.append((start, end))
-            last = end
+            ordered.append((start, stop))
+            last = stop
     return ordered
 
 
+@functools.lru_cache(maxsize=1024)
 def _patterns(term: Term) -> list[tuple[re.Pattern[str], Any]]:
+    """Patterns marking a term's matches, each with a check of the text matched (cached:
+    a page of hits asks for the same terms twenty times)."""
     found = words(term.text)
     if not found:
         return []
@@ -431,16 +455,14 @@ def _patterns(term: Term) -> list[tuple[re.Pattern[str], Any]]:
         return [(_words([w]), always) for w in found]
     if term.prefix or term.exact or len(found) > 1 or term.column in ("sender", "recipients"):
         return [(_words(found, prefix=term.prefix), always)]
-    out = []
-    for spelling in (term.text, *variants(found[0])):
-        stems = words(spelling, stem=True)
-        if not stems:
-            continue
-        stem = stems[0]
-        lead = stem[: max(1, min(len(stem) - 1, 4))]
-        pattern = re.compile(rf"(?<![^\W_]){re.escape(lead)}[^\W_]*", re.I)
-        out.append((pattern, lambda w, stem=stem: words(w, stem=True) == [stem]))
-    return out
+    # One pattern for the word and its other spellings (one scan of the text, not one a
+    # spelling): whole words starting as a stem does, kept when their stem is one of them.
+    stems = {s[0] for spelling in (term.text, *variants(found[0])) if (s := words(spelling, True))}
+    if not stems:
+        return []
+    leads = sorted({stem[: max(1, min(len(stem) - 1, 4))] for stem in stems})
+    pattern = re.compile(rf"(?<![^\W_])(?:{'|'.join(map(re.escape, leads))})[^\W_]*", re.I)
+    return [(pattern, lambda w: len(got := words(w, stem=True)) == 1 and got[0] in stems)]
 
 
 def _words(found: list[str], prefix: bool = False) -> re.Pattern[str]:
@@ -465,6 +487,7 @@ def _fold_char(c: str) -> str:
     return base if base.isascii() and base.isalnum() else c
 
 
+@functools.lru_cache(maxsize=65_536)
 def _edits(a: str, b: str) -> int:
     """Edits (insert, delete, substitute, swap two neighbours) from ``a`` to ``b``: how
     Tantivy's fuzzy words count, to mark them in snippets (a few short words per snippet,
