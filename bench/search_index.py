@@ -42,7 +42,7 @@ from cablegate.search.compile import Compiler  # noqa: E402
 from cablegate.search.engine import _aggregations, _ranked, _top  # noqa: E402
 from cablegate.search.query import parse_query  # noqa: E402
 from cablegate.synth import Synthesizer, load_months, load_templates  # noqa: E402
-from search import KINDS, mix_from, percentiles  # noqa: E402
+from search import KINDS, mix_from, report  # noqa: E402
 
 CHUNK = 5_000
 _synth: Synthesizer | None = None
@@ -179,17 +179,9 @@ def main() -> None:
     classes = sorted({f[3] for f in facts if f[3]})
     years = sorted({f[4] for f in facts if f[4]})
     mix = mix_from(subjects, tags, origins, classes, years, args.queries)
-    for label, facets in (("top 20", False), ("with facets", True)):
+    for label, facets in (("top 20", False), ("facets", True)):
         found, totals = timings(path, mix, facets)
-        everything = [t for kind in KINDS for t in found[kind]]
-        for kind in (*KINDS, "all"):
-            ms = everything if kind == "all" else found[kind]
-            p = percentiles(ms)
-            print(
-                f"  {label:<11} {kind:<8} {len(ms):>5} queries: p50 {p['p50']:6.1f} ms, "
-                f"p95 {p['p95']:6.1f} ms, p99 {p['p99']:6.1f} ms, max {p['max']:7.1f} ms",
-                flush=True,
-            )
+        report(label, found)
     print(f"  hits a query: median {sorted(totals)[len(totals) // 2]:,}, max {max(totals):,}")
     if not (args.keep or args.reuse):
         shutil.rmtree(path, ignore_errors=True)

@@ -514,6 +514,18 @@ def index_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return point
 
 
+def cli_ids(db: str, query: str) -> set[str]:
+    """The IDs ``cablegate search`` prints for a query, in a process of its own."""
+    run = subprocess.run(
+        [*CABLEGATE, "search", query, "--db", db, "--format", "jsonl", "-n", "200"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    return {json.loads(line)["id"] for line in run.stdout.splitlines()}
+
+
 def test_a_deleted_index_is_rebuilt(tmp_path: Path, new_db: NewDb, pages, index_env) -> None:
     path = index_env("a")
     db = new_db("a")
@@ -531,14 +543,7 @@ def test_a_deleted_index_is_rebuilt(tmp_path: Path, new_db: NewDb, pages, index_
                 file.write_bytes(b"")
         indexes.forget()
         assert {q: ids(archive, q) for q in QUERIES} == before
-    run = subprocess.run(
-        [*CABLEGATE, "search", "embassy", "--db", db, "--format", "jsonl", "-n", "200"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr
-    assert {json.loads(line)["id"] for line in run.stdout.splitlines()} == before["embassy"]
+    assert cli_ids(db, "embassy") == before["embassy"]
 
 
 def test_an_index_of_another_archive_is_rebuilt(
@@ -560,14 +565,7 @@ def test_an_index_of_another_archive_is_rebuilt(
         shutil.copytree(a_path, b_path)
         if how == "in a new process":
             indexes.forget()
-            run = subprocess.run(
-                [*CABLEGATE, "search", "", "--db", b_db, "--format", "jsonl", "-n", "200"],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            assert run.returncode == 0, run.stderr
-            assert {json.loads(line)["id"] for line in run.stdout.splitlines()} == b_ids
+            assert cli_ids(b_db, "") == b_ids
         with Archive.open(b_db, create=False) as b:
             assert {q: ids(b, q) for q in QUERIES} == expected, how
             assert_same_as_rebuilt(b, b_path, tmp_path / "clean" / f"{how}.index")
