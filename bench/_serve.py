@@ -18,13 +18,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve(db: Path | str, workers: int) -> tuple[subprocess.Popen, str]:
-    """(the server process, its base URL), once it answers."""
+def serve(
+    db: Path | str, workers: int, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """(the server process, its base URL), once it answers; ``env``: its environment."""
     port = free_port()
     proc = subprocess.Popen(
         [*CABLEGATE, "serve", "--db", str(db), "--port", str(port), "-w", str(workers)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):

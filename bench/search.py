@@ -24,6 +24,11 @@ tag, classification, year, month: also the timeline), as the search page and
 3. Throughput: ``wrk -t2 -c64`` for ``--seconds`` over the same mix (a Lua script cycles
    through it) against ``--workers`` server processes.
 
+Facet counts are computed anew for every query of 1. and 2. and the first wrk run
+(``CABLEGATE_FACET_CACHE=0``); a second wrk run keeps the servers' default cache, which
+then answers every query seen before (wrk cycles through the mix), as a server does for
+popular queries and for the next pages of a query.
+
 The mix is drawn from the SQLite archive and asked of both backends alike.
 
     .venv/bin/python bench/search.py [--work /tmp/cablegate-bench] [--queries 1000]
@@ -55,7 +60,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from _serve import serve  # noqa: E402
 from cablegate.archive import Archive  # noqa: E402
 from cablegate.search import search  # noqa: E402
-from cablegate.search.index import default_path, rebuild  # noqa: E402
+from cablegate.search.engine import FACET_CACHE_ENV  # noqa: E402
+from cablegate.search.index import default_path, for_archive, rebuild  # noqa: E402
 
 KINDS = ("word", "phrase", "filters", "broad")
 STOP = {"THE", "AND", "FOR", "WITH", "FROM", "THAT", "THIS", "ON", "OF", "IN", "TO", "AT", "ITS"}
@@ -178,12 +184,16 @@ def over_http(base: str, mix: list[tuple[str, str]]) -> dict[str, list[float]]:
     return timings
 
 
-def reindex(db: str) -> tuple[float, int]:
-    """(seconds of a full rebuild of the search index on every core, its bytes on disk)."""
+def reindex(db: str, keep: bool = False) -> tuple[float, int]:
+    """(seconds of a full rebuild of the search index on every core, its bytes on disk);
+    ``keep``: the index brought up to date only, not rebuilt."""
     with Archive.open(db, create=False) as archive:
         path = default_path(archive)
         started = time.perf_counter()
-        rebuild(archive, path)
+        if keep:
+            for_archive(archive, path)
+        else:
+            rebuild(archive, path)
         seconds = time.perf_counter() - started
     return seconds, sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -262,7 +272,11 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg", default=os.environ.get("CABLEGATE_BENCH_PG"))
     parser.add_argument("--seconds", type=int, default=20, help="wrk's run")
+    parser.add_argument(
+        "--keep-index", action="store_true", help="no rebuild: the index as it is (its size)"
+    )
     args = parser.parse_args()
+    os.environ[FACET_CACHE_ENV] = "0"  # every query counts its facets (also in servers)
     for name in ("real", "synthetic"):
         if args.only and name != args.only:
             continue
@@ -273,18 +287,33 @@ def main() -> None:
         mix = query_mix(str(sqlite_db), args.queries)
         for backend in args.backends.split(","):
             db = str(sqlite_db) if backend == "sqlite" else f"{args.pg}/{name}"
-            bench(f"{backend}: {name}", db, mix, args.workers, args.work, args.seconds)
+            bench(
+                f"{backend}: {name}",
+                db,
+                mix,
+                args.workers,
+                args.work,
+                args.seconds,
+                args.keep_index,
+            )
         print(f"  the mix: {mix[:8]}", flush=True)
 
 
 def bench(
-    label: str, db: str, mix: list[tuple[str, str]], workers: int, work: Path, seconds: int
+    label: str,
+    db: str,
+    mix: list[tuple[str, str]],
+    workers: int,
+    work: Path,
+    seconds: int,
+    keep_index: bool = False,
 ) -> None:
     with Archive.open(db, create=False) as archive:  # migrates an older archive first
         cables = archive.stats().cables
-    built, size = reindex(db)
+    built, size = reindex(db, keep_index)
+    how = "kept as it was" if keep_index else f"rebuilt in {built:,.1f} s"
     print(
-        f"{label}: {cables:,} cables; search index rebuilt in {built:,.1f} s, "
+        f"{label}: {cables:,} cables; search index {how}, "
         f"{size / 2**20:,.1f} MiB ({size / max(cables, 1):,.0f} bytes a cable)",
         flush=True,
     )
@@ -301,6 +330,16 @@ def bench(
     try:
         report("over HTTP", over_http(base, mix))
         print(f"  wrk -c64, {workers} processes: {throughput(base, mix, work, seconds)}")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    cached = {k: v for k, v in os.environ.items() if k != FACET_CACHE_ENV}
+    proc, base = serve(db, workers, cached)
+    try:
+        print(
+            f"  wrk -c64, {workers} processes, facet counts cached: "
+            f"{throughput(base, mix, work, seconds)}"
+        )
     finally:
         proc.terminate()
         proc.wait(30)

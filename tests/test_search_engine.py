@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -707,6 +708,38 @@ def test_an_index_behind_the_archive_catches_up(
         assert state is not None and state.seq < archive.last_change()  # behind, for sure
         assert len(ids(archive, "")) == 160  # a search catches up first
         assert_same_as_rebuilt(archive, path, tmp_path / "clean.index")
+
+
+def _facet_truth(archive: Archive) -> dict[str, Counter[str]]:
+    """Origin, tag and year counts of the public cables, read from the records."""
+    cables = [archive.cable(cid) for cid in archive.ids()]
+    return {
+        "origin": Counter(c.origin for c in cables if c and c.origin),
+        "tag": Counter(t for c in cables if c for t in set(c.tags)),
+        "year": Counter(f"{c.created:%Y}" for c in cables if c and c.created),
+    }
+
+
+def test_facet_counts_follow_the_archive_across_pages_and_changes(
+    tmp_path: Path, new_db: NewDb, pages, index_env
+) -> None:
+    """The counts are kept for the next page or sort order of the same query, and never
+    outlive a change to what is published."""
+    index_env("facets")
+    with Archive.open(new_db("facets")) as archive:
+        ingest(archive, [write_pages(tmp_path / "first", pages[:100])], jobs=1)
+
+        def counts(**how) -> dict[str, Counter[str]]:
+            results = search(archive, "", facet_size=10_000, **how)
+            return {name: Counter(dict(results.facets[name])) for name in _facet_truth(archive)}
+
+        first = counts()
+        assert first == _facet_truth(archive)
+        assert counts(page=2, per_page=10, sort="oldest") == first
+        ingest(archive, [write_pages(tmp_path / "more", pages[100:160])], jobs=1)
+        assert archive.public_count() == 160
+        after = counts(page=2, per_page=10, sort="oldest")
+        assert after == _facet_truth(archive) != first
 
 
 def _grep(folder: Path, word: str) -> list[str]:

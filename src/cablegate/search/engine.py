@@ -10,7 +10,10 @@ import concurrent.futures
 import functools
 import os
 import re
+import threading
+import time
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -42,6 +45,9 @@ FACET_SIZE = 20
 TIMEOUT_ENV = "CABLEGATE_SEARCH_TIMEOUT"
 DEFAULT_TIMEOUT = 5.0
 """Seconds a query may run before the reader is told to narrow it down."""
+FACET_CACHE_ENV = "CABLEGATE_FACET_CACHE"
+DEFAULT_FACET_CACHE = 256
+"""Queries whose facet counts a process keeps (0: none, every query counts them anew)."""
 
 
 @dataclass(frozen=True)
@@ -93,24 +99,37 @@ def search(
     """Search the archive's index; raises :class:`QueryError` for values a filter cannot use
     and :class:`SearchTimeout` for a query that runs out of time."""
     page, per_page = max(page, 0), min(max(per_page, 1), 200)
-    query, compiled, jump, searcher = _prepare(archive, text, sort)
+    deadline = time.monotonic() + timeout()
+    query, compiled, jump, index = _prepare(archive, text, sort)
+    searcher = index.searcher()
     ranked = _ranked(query, sort, jump)
+    # The facet counts visit every hit, the page of hits only the best: they run side by
+    # side (Tantivy gives up the GIL), the counts kept per state of the index for the next
+    # page or sort order of the same query.
+    key = (index.state, index.path, jump or query.tree, facet_size)
+    counts = _FACET_CACHE.get(key) if facets else {}
+    pending = (
+        _POOL.submit(searcher.aggregate, compiled, _aggregations(facet_size))
+        if counts is None
+        else None
+    )
 
-    def run() -> tuple[int, list[tuple[Any, tantivy.DocAddress]], dict[str, Any]]:
+    def run() -> tuple[int, list[tuple[Any, tantivy.DocAddress]]]:
         found = _top(searcher, compiled, ranked, sort, page * per_page, per_page)
-        counts = searcher.aggregate(compiled, _aggregations(facet_size)) if facets else {}
-        return found.count, found.hits, counts
+        return found.count, found.hits
 
-    total, top, counts = _limited(run)
+    total, top = _limited(run, deadline)
     found = _hits(archive, searcher, top, ranked)
     terms = positive_terms(query.tree)
     bodies = archive.current_bodies([row for row, _ in found]) if terms else {}
     hits = [
         replace(h, snippet=snippet(bodies[row], terms)) if row in bodies else h for row, h in found
     ]
+    if pending is not None:
+        counts = _FACET_CACHE.put(key, _limited(pending, deadline))
     results = Results(query, total, page, per_page, sort, hits, {}, jump)
     if facets:
-        results.facets, results.timeline = _facets(counts, facet_size)
+        results.facets, results.timeline = _facets(counts or {}, facet_size)
     _explain(searcher, query, results)
     return results
 
@@ -120,7 +139,8 @@ def all_hits(
 ) -> list[Hit]:
     """Every hit of a query (or the first ``limit``), in order, without snippets (for
     exports, feeds and tests)."""
-    query, compiled, jump, searcher = _prepare(archive, text, sort)
+    query, compiled, jump, index = _prepare(archive, text, sort)
+    searcher = index.searcher()
     ranked = _ranked(query, sort, jump)
 
     def run() -> list[tuple[Any, tantivy.DocAddress]]:
@@ -145,7 +165,7 @@ def matching_rows(index: indexes.SearchIndex, tree: Node | None) -> list[int]:
 
 def _prepare(
     archive: Archive, text: str, sort: str
-) -> tuple[Query, tantivy.Query, str | None, tantivy.Searcher]:
+) -> tuple[Query, tantivy.Query, str | None, indexes.SearchIndex]:
     if sort not in SORTS:
         raise QueryError(f"sort: {sort!r} is not one of {', '.join(SORTS)}")
     query = parse_query(text)
@@ -156,7 +176,7 @@ def _prepare(
     if jump:
         query.notes.append(f"the query names cable {jump}")
     query.notes.extend(dict.fromkeys(n for n in compiler.notes if n not in query.notes))
-    return query, compiled, jump, index.searcher()
+    return query, compiled, jump, index
 
 
 def _ranked(query: Query, sort: str, jump: str | None) -> bool:
@@ -211,12 +231,14 @@ def _fields(item: Listed) -> tuple[str | None, ...]:
     )
 
 
-def _limited(run: Any) -> Any:
-    """``run()`` within the time limit (Tantivy gives up the GIL while it searches)."""
+def _limited(run: Any, deadline: float | None = None) -> Any:
+    """``run()`` (or a search already started) within the time limit (Tantivy gives up the
+    GIL while it searches)."""
     seconds = timeout()
-    future = _POOL.submit(run)
+    future = run if isinstance(run, concurrent.futures.Future) else _POOL.submit(run)
+    left = seconds if deadline is None else max(0.0, deadline - time.monotonic())
     try:
-        return future.result(timeout=seconds)
+        return future.result(timeout=left)
     except concurrent.futures.TimeoutError:
         raise SearchTimeout(
             f"the search took longer than {seconds:g} s: narrow it down "
@@ -227,10 +249,14 @@ def _limited(run: Any) -> Any:
 
 
 def timeout() -> float:
+    return max(0.001, _setting(TIMEOUT_ENV, DEFAULT_TIMEOUT, float))
+
+
+def _setting(name: str, default: Any, kind: Any) -> Any:
     try:
-        return max(0.001, float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT)))
+        return kind(os.environ.get(name, default))
     except ValueError:
-        return DEFAULT_TIMEOUT
+        return default
 
 
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="search")
@@ -242,6 +268,36 @@ _EXACT = 1_000_000
 """Terms each segment reports: all of them, so that every count is exact."""
 
 
+class _Cache:
+    """The last facet counts computed, by (state of the index, query, size): a state names
+    what the index holds, so an entry never outlives a change (thread-safe; a dict kept in
+    use order, as ``functools.lru_cache`` cannot be told what to store)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[Any, dict[str, Any]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: Any) -> dict[str, Any] | None:
+        with self.lock:
+            found = self.entries.pop(key, None)
+            if found is not None:
+                self.entries[key] = found
+            return found
+
+    def put(self, key: Any, counts: dict[str, Any]) -> dict[str, Any]:
+        size = _setting(FACET_CACHE_ENV, DEFAULT_FACET_CACHE, int)
+        if key[0] is None:  # an index without a state: nothing says when it changes
+            return counts
+        with self.lock:
+            self.entries[key] = counts
+            while len(self.entries) > max(size, 0):
+                del self.entries[next(iter(self.entries))]
+        return counts
+
+
+_FACET_CACHE = _Cache()
+
+
 def _aggregations(size: int) -> dict[str, Any]:
     def terms(name: str, count: int) -> dict[str, Any]:
         return {"terms": {"field": name, "size": count, "segment_size": _EXACT}}
@@ -251,8 +307,7 @@ def _aggregations(size: int) -> dict[str, Any]:
         "origin": terms("origin", wide),
         "tag": terms("tag", wide),
         "classification": terms("classification", wide),
-        "year": terms("year", 10_000),
-        "month": terms("month", 100_000),
+        "month": terms("month", 100_000),  # the years are summed from the months
     }
 
 
@@ -265,6 +320,10 @@ def _facets(
         ]
         for name in FACETS
     }
+    years: Counter[str] = Counter()
+    for month, count in buckets["month"]:
+        years[month[:4]] += count
+    buckets["year"] = list(years.items())
     facets = {
         name: (
             sorted(found, reverse=True)[:size]
