@@ -32,6 +32,19 @@ requires_corpus = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The indexes of PostgreSQL archives go to the user's cache unless told: for the tests,
+    a folder of the run's own (also for the processes they start), not ~/.cache."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 requires_seeds = pytest.mark.skipif(
     not (SEEDS / "000_6b405a9335b029f2.txt").exists() and not os.environ.get("CI"),
     reason="the seeds (../shared/seeds) are not here",
