@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from cablegate.model import CLASSIFICATIONS, Article, Cable, Provenance
+import msgspec
+
+from cablegate.model import CLASSIFICATIONS, Article, Cable, Provenance, Transmission
 from cablegate.parse import fields
-from cablegate.parse.header import parse_transmission
+from cablegate.parse.header import parse_transmission, routing_block
 from cablegate.parse.ids import canonical_id, split_id
 from cablegate.parse.references import parse_references, reference_block
 
@@ -29,6 +31,18 @@ def _year_of(ref_id: str, created: dt.datetime | None) -> str | None:
     if parts:
         return parts[0]
     return f"{created.year % 100:02d}" if created else None
+
+
+def _transmission(header: str, body: str) -> Transmission:
+    """The header's transmission; its addresses from the body's own routing lines when the
+    header box has none (the header repeated before a later section)."""
+    sent = parse_transmission(header)
+    if sent.sender is None and not sent.to:
+        block = routing_block(body)
+        if block:
+            found = parse_transmission(block)
+            sent = msgspec.structs.replace(sent, sender=found.sender, to=found.to, info=found.info)
+    return sent
 
 
 def _body_classification(class_line: str | None, caveats: list[str]) -> str | None:
@@ -77,7 +91,7 @@ def parse_cable(
         subject=parsed_subject or (fields.clean(subject) if subject else None),
         header=header,
         body=body,
-        transmission=parse_transmission(header),
+        transmission=_transmission(header, body),
         classification_line=class_line,
         caveats=caveats,
         declassification_date=fields.parse_declassification_date(body),

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from cablegate.model import Paragraph
+from cablegate.parse.ids import station_code
 
 # ---------------------------------------------------------------------------------------------
 # Line-level helpers
@@ -217,13 +218,19 @@ def parse_tags(text: str) -> list[str]:
 
 
 def parse_subject(text: str) -> str | None:
-    """The SUBJECT line with its continuation lines joined: one clean line of text."""
+    """The SUBJECT line with its continuation lines joined: one clean line of text (also
+    when the subject starts on the line after an empty ``SUBJECT:``), without the page
+    markers a page break leaves in it."""
     if not re.search(r"(?im)^\s*SUBJ(?:ECT)?\b", text):
-        return clean(text) or None
+        return clean(_unpaged(text)) or None
+    m = re.search(r"(?im)^[ \t]*SUBJ(?:ECT)?[ \t]*[:.]?[ \t]*(?:\n[ \t]*)+(?=\S)", text)
+    if m and not re.match(r"(?i)\s*(?:REF|TAGS|CLASSIFIED|E\.\s*O|\d{1,2}\s*\.)", text[m.end() :]):
+        text = text[: m.end()].rstrip() + " " + text[m.end() :]  # ``SUBJECT:`` then the subject
     block = _field_block(text, r"SUBJ(?:ECT)?")
     if block is None:
         return None
-    subject = clean(block.replace("\\", " "))
+    block = re.sub(r"(?m)^[ \t]*-[ \t]{2,}", "", block)  # a wrapped line's leading "-"
+    subject = clean(_unpaged(block.replace("\\", " ")))
     stop = _SUBJECT_STOP.search(subject)
     if stop:
         subject = subject[: stop.start()]
@@ -235,6 +242,26 @@ _SUBJECT_STOP = re.compile(
     r"\s(?:E\.\s?O\.\s?1\d{4}|TAGS:|UNCLAS SECTION|REFS?:|Classified By:|CLASSIFIED BY:"
     r"|(?:[A-Z] ){4,}|\d{1,2}:\d\d (?:UNCLAS|CONFIDENTIAL|SECRET))"
 )
+_PAGE_NUMBER = re.compile(r"\s+\d{8}\s+\d{3}(?:\.\d)?\s+OF\s+\d{3}\b")
+
+
+def _unpaged(text: str) -> str:
+    """The text without the markers where a page of a newer cable starts (``LONDON 00000207
+    001.2 OF 005``, ``RPO DUBAI 00000023 001.2 OF 002``): the number, and the station
+    before it when the words before it name one."""
+    out, at = [], 0
+    for m in _PAGE_NUMBER.finditer(text):
+        words = list(re.finditer(r"[A-Z][A-Z'.-]*", text[max(at, m.start() - 60) : m.start()]))
+        start = m.start()
+        for n in range(min(4, len(words)), 0, -1):
+            first = words[-n]
+            named = text[max(at, m.start() - 60) :][first.start() : words[-1].end()]
+            if station_code(named):
+                start = max(at, m.start() - 60) + first.start()
+                break
+        out.append(text[at:start])
+        at = m.end()
+    return "".join(out) + text[at:] if out else text
 
 
 # ---------------------------------------------------------------------------------------------

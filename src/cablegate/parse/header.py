@@ -24,6 +24,9 @@ _RECIPIENT = re.compile(
     r"(?:\s+(?P<mcn>\d{1,6}))?\s*$"
 )
 _SECTION_WORDS = ("TO", "INFO", "XMT", "BT", "NNNN")
+_GARBLED = re.compile(r"\s+(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)(?:\s+LIMA)?$")
+"""A month where the precedence belongs (``AMEMBASSY LA PAZ OCT 0644``, ``... FEB LIMA``):
+a garble of the release's La Paz lines; no station's name ends so."""
 
 
 def parse_dtg(dtg: str) -> dt.datetime | None:
@@ -43,9 +46,20 @@ def parse_dtg(dtg: str) -> dt.datetime | None:
         return None
 
 
+def _addresses(header: str) -> str:
+    """The header from its ``FM`` line on: the ``ACTION`` / ``INFO`` lists of office codes
+    some headers carry before it (``INFO LOG-00 NP-00 ...``) are the Department's own
+    distribution, not addressees."""
+    m = _FM.search(header)
+    return header[m.start() :] if m else header
+
+
+_FM = re.compile(r"(?m)^[ \t]*FM[ \t]+(.+)$")
+
+
 def _section_lines(header: str, keyword: str) -> list[str]:
     """The lines of one address section (``TO`` or ``INFO``), its keyword removed."""
-    lines = header.split("\n")
+    lines = _addresses(header).split("\n")
     out: list[str] = []
     inside = False
     for line in lines:
@@ -72,7 +86,7 @@ def parse_recipient(line: str) -> Recipient | None:
     m = _RECIPIENT.match(text)
     if not m or not m.group("name"):
         return Recipient(name=text)
-    name = m.group("name").strip()
+    name = _GARBLED.sub("", m.group("name").strip()) or m.group("name").strip()
     return Recipient(
         name=name,
         route=m.group("route"),
@@ -103,8 +117,18 @@ def parse_info_recipients(header: str) -> list[Recipient]:
 
 def parse_sender(header: str) -> Recipient | None:
     """The ``FM`` line."""
-    m = re.search(r"(?m)^[ \t]*FM[ \t]+(.+)$", header)
+    m = _FM.search(header)
     return parse_recipient(m.group(1)) if m else None
+
+
+def routing_block(body: str) -> str:
+    """The routing lines a body carries when its header box is empty (a section's
+    repeated header: ``FM AMEMBASSY ROME`` / ``TO ...`` / ``INFO ...``), or ``""``."""
+    m = _FM.search(body, 0, 20_000)
+    if m is None:
+        return ""
+    end = re.search(r"\n[ \t]*\n", body[m.end() :])
+    return body[m.start() : m.end() + (end.start() if end else 3000)]
 
 
 def parse_transmission(header: str) -> Transmission:
