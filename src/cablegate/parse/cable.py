@@ -33,6 +33,18 @@ def _year_of(ref_id: str, created: dt.datetime | None) -> str | None:
     return f"{created.year % 100:02d}" if created else None
 
 
+_RENUMBERED = dt.datetime(2003, 3, 25, tzinfo=dt.UTC)
+"""E.O. 13292: the reasons of E.O. 12958's section 1.5 became section 1.4."""
+
+
+def _section(created: dt.datetime | None, year: str | None) -> str:
+    """The section a reason's bare letter belongs to, by the cable's date."""
+    if created is not None:
+        when = created if created.tzinfo else created.replace(tzinfo=dt.UTC)
+        return "1.5" if when < _RENUMBERED else "1.4"
+    return "1.5" if year and year.isdigit() and (int(year) >= 60 or int(year) <= 2) else "1.4"
+
+
 def _transmission(header: str, body: str) -> Transmission:
     """The header's transmission; its addresses from the body's own routing lines when the
     header box has none (the header repeated before a later section)."""
@@ -77,9 +89,10 @@ def parse_cable(
     body = body.replace("\r\n", "\n")
     class_line = fields.classification_line(body)
     year = _year_of(canonical, created)
-    parsed_subject = fields.parse_subject(body) if re.search(r"(?im)^\s*SUBJ", body) else None
+    text = fields.own_text(body, canonical)  # the body as stored; its fields from this
+    parsed_subject = fields.parse_subject(text) if re.search(r"(?im)^\s*SUBJ", text) else None
     caveats = fields.parse_caveats(body)
-    labelled = fields.has_classified_by(body)
+    labelled = fields.has_classified_by(text)
     return Cable(
         reference_id=reference_id,
         canonical_id=canonical,
@@ -94,16 +107,18 @@ def parse_cable(
         transmission=_transmission(header, body),
         classification_line=class_line,
         caveats=caveats,
-        declassification_date=fields.parse_declassification_date(body),
-        declassification_text=fields.declassification_text(body),
-        tags=fields.parse_tags(body) if fields.has_tags(body) else [],
-        references=parse_references(reference_block(body) or "", year, canonical),
-        classified_by=fields.parse_classified_by(body) if labelled else [],
-        classification_reasons=fields.parse_classification_reasons(body) if labelled else [],
-        paragraphs=fields.parse_paragraphs(body),
-        summary=fields.parse_summary(body),
-        comment=fields.parse_comment(body),
-        signers=fields.parse_signers(body),
+        declassification_date=fields.parse_declassification_date(text),
+        declassification_text=fields.declassification_text(text),
+        tags=fields.parse_tags(text) if fields.has_tags(text) else [],
+        references=parse_references(reference_block(text) or "", year, canonical),
+        classified_by=fields.parse_classified_by(text) if labelled else [],
+        classification_reasons=fields.parse_classification_reasons(text, _section(created, year))
+        if labelled
+        else [],
+        paragraphs=fields.parse_paragraphs(text),
+        summary=fields.parse_summary(text),
+        comment=fields.parse_comment(text),
+        signers=fields.parse_signers(text),
         redactions=fields.count_redactions(header) + fields.count_redactions(body),
         partial=fields.is_partial(header, body),
         articles=list(articles or []),

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 
 from cablegate.model import Paragraph
-from cablegate.parse.ids import station_code
+from cablegate.parse.ids import canonical_id, station_code
 
 # ---------------------------------------------------------------------------------------------
 # Line-level helpers
@@ -46,6 +46,35 @@ def _field_block(text: str, label: str, *, stop_at_blank: bool = True) -> str | 
             break
         lines.append(line)
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cable's own text
+
+_ROW = re.compile(
+    r"(?:^|\n)[ \t\",]*\n?[ \t]*\d{1,6}[\s,]+(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})"
+    r"(?:[ \t]+\d{1,2}:\d{2})?[\s,]+\"?(\d{2}[A-Z][A-Z0-9-]*?\d+)\b"
+)
+"""A row of a dump (row number, date, reference ID, as tab, comma or line separated) that
+some scraped pages carry inside their body."""
+
+
+def own_text(body: str, canonical: str) -> str:
+    """The part of a body that is this cable's text. Some pages of the release hold a cut
+    preview followed by a dump row of the same cable and its whole text (then the text
+    after the row is the cable's), or run on into the row of another cable (then that row
+    and all after it are not this cable's)."""
+    start, end = 0, len(body)
+    for m in _ROW.finditer(body):
+        if canonical_id(m.group(1)) == canonical:
+            start = start or m.end()
+        elif m.start() > start:
+            end = m.start()
+            break
+    if (start, end) == (0, len(body)):
+        return body
+    text = body[start:end]
+    return re.sub(r'[\s",]+$', "\n", text) if end < len(body) else text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,101 +296,158 @@ def _unpaged(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Classified by
 
-_TITLE_WORDS = {
-    w.upper()
-    for w in [
-        "ambassador",
+#: Words of titles, offices and the line's own wording: never part of a classifier's name.
+_TITLE_WORDS = frozenset(
+    [
+        "a.i.",
+        "acm",
+        "acting",
+        "adviser",
+        "advisor",
+        "affairs",
+        "af",
+        "ai",
         "amb",
         "amb.",
+        "ambassador",
+        "ambassador-at-large",
+        "and",
+        "assistant",
+        "attache",
+        "by",
+        "cda",
+        "cg",
         "charge",
         "chargé",
-        "d'affaires",
-        "affaires",
-        "a.i.",
-        "ai",
-        "deputy",
         "chief",
-        "of",
-        "mission",
-        "dcm",
-        "political",
-        "economic",
-        "pol",
-        "econ",
-        "polecon",
-        "poloff",
-        "econoff",
-        "pol/econ",
-        "counselor",
-        "counsellor",
-        "minister",
-        "mincouns",
-        "officer",
-        "acting",
-        "assistant",
-        "secretary",
-        "under",
-        "undersecretary",
-        "principal",
-        "consul",
-        "general",
-        "cg",
-        "director",
-        "office",
-        "section",
-        "head",
-        "pao",
-        "rso",
-        "acm",
-        "a/dcm",
-        "cda",
-        "for",
-        "reasons",
-        "reason",
-        "the",
-        "and",
-        "by",
         "classified",
-        "senior",
-        "advisor",
-        "adviser",
+        "com",
+        "commercial",
+        "consul",
+        "consular",
         "coordinator",
-        "special",
-        "envoy",
-        "representative",
-        "ambassador-at-large",
-        "chief",
-        "division",
-        "internal",
-        "external",
-        "affairs",
-        "public",
-        "management",
-        "defense",
-        "attache",
-        "mission",
-        "embassy",
-        "department",
-        "state",
-        "usun",
-        "usnato",
-        "usun/w",
+        "counsellor",
+        "counselor",
         "country",
-        "team",
-        "staff",
+        "cons",
+        "couns",
+        "d'affaires",
+        "das",
+        "dcm",
+        "defense",
+        "department",
+        "deputy",
+        "diplomacy",
+        "director",
+        "division",
+        "dr",
+        "dr.",
+        "eap",
+        "econ",
+        "econcouns",
+        "econoff",
+        "econpol",
+        "economic",
+        "embassy",
+        "envoy",
+        "ep",
+        "eur",
+        "executive",
+        "external",
+        "for",
+        "general",
+        "head",
+        "interim",
+        "internal",
+        "isn",
+        "labor",
+        "management",
+        "minister",
+        "minister-counselor",
+        "mincouns",
+        "mission",
+        "mr",
+        "mr.",
+        "mrs",
+        "mrs.",
+        "ms",
+        "ms.",
+        "nea",
+        "of",
+        "office",
+        "officer",
+        "pao",
+        "pas",
+        "pdas",
+        "per",
+        "pol",
+        "pol/econ",
+        "polcoun",
+        "polcouns",
+        "polecon",
+        "polmil",
+        "poloff",
+        "political",
+        "principal",
+        "public",
+        "reason",
+        "reasons",
+        "regional",
+        "representative",
+        "rso",
+        "sca",
+        "section",
+        "security",
+        "secretary",
+        "senior",
+        "special",
         "spokesman",
         "spokesperson",
-        "ep",
-        "officer,",
+        "staff",
+        "state",
+        "tdy",
+        "team",
+        "the",
+        "under",
+        "undersecretary",
+        "useu",
+        "usnato",
+        "usun",
+        "wha",
         "1.4",
         "1.5",
     ]
-}
-_NAME_TOKEN = re.compile(r"^(?:[A-Z][A-Za-z'’-]+|[A-Z]\.?|[A-Z][a-z]*\.)$")
-
-
+)
+_NAME_TOKEN = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|(?:[A-Z]\.){1,3}[A-Z]?)$")
+_PARTICLES = frozenset(
+    [
+        "van",
+        "von",
+        "de",
+        "del",
+        "der",
+        "den",
+        "da",
+        "di",
+        "du",
+        "le",
+        "la",
+        "bin",
+        "al",
+        "el",
+        "st.",
+        "st",
+    ]
+)
+_SUFFIXES = frozenset(["jr", "jr.", "sr", "sr.", "ii", "iii", "iv"])
 _HAS_CLASSIFIED_BY = re.compile(r"(?i)classified\s+by")
 _CLASSIFIED_BY = re.compile(r"(?i)classified\s+by\s*:?")
+#: Where the reasons start: ``for reasons``, ``reason 1.4``, ``per 1.5``, ``1.4 (b)``, ``E.O.``
+#: (also with the words broken by a line end, ``reaso ns``).
+_REASONS = re.compile(
+    r"(?i)[,;]?\s*(?:\b(?:for|per)\s+)?(?:\brea\s*so\s*ns?\b|\breasons?\b|\bE\.\s*O\.)"
+    r"|[,;]?\s*\b(?:for|per)?\s*\b1\s*\.\s*[45]\b|\(\s*[a-hA-H]\s*\)"
+)
 
 
 def has_classified_by(text: str) -> bool:
@@ -373,75 +459,144 @@ def _short(text: str) -> str | None:
     return text if len(text) < 300 else None
 
 
-def _classified_by_block(text: str) -> str | None:
-    m = _search_near(_CLASSIFIED_BY, text, ("lassified", "LASSIFIED"), before=2)
-    if not m:
-        return None
-    rest = text[m.end() :]
-    stop = re.search(r"\n\s*\n|¶|\n\s*\d{1,2}\s*\.\s", rest)
-    return clean(rest[: stop.start()] if stop else rest[:400])
-
-
-def _is_name(tokens: list[str]) -> bool:
-    return 2 <= len(tokens) <= 4 and all(
-        _NAME_TOKEN.match(t) and t.upper() not in _TITLE_WORDS for t in tokens
-    )
-
-
-def _name_of(descriptor: str) -> str | None:
-    first = descriptor.split(",", 1)[0].split()
-    if "," in descriptor and _is_name(first):
-        return " ".join(first)  # "Paul R Sutphin, Consul General, Dubai"
-    tokens = descriptor.replace(",", " ").split()
-    name: list[str] = []
-    for token in reversed(tokens):
-        bare = token.strip(";:()")
-        if not bare or bare.upper() in _TITLE_WORDS or not _NAME_TOKEN.match(bare):
-            if name:
-                break
-            continue
-        name.insert(0, bare)
-        if len(name) == 4:
+def _classified_by_blocks(text: str) -> list[str]:
+    """The text after each ``Classified by`` label to the end of its lines (a blank line, a
+    paragraph), lines joined; a label written twice counts once."""
+    blocks = []
+    for m in _CLASSIFIED_BY.finditer(text):
+        rest = text[m.end() : m.end() + 500]
+        rest = (
+            _CLASSIFIED_BY.sub("", rest, count=1)
+            if re.match(r"\s*classified", rest, re.I)
+            else rest
+        )
+        stop = re.search(r"\n\s*\n|¶|\n\s*\d{1,2}\s*\.\s", rest)
+        blocks.append(clean(rest[: stop.start()] if stop else rest[:400]))
+        if len(blocks) == 3:
             break
-    while name and name[0].endswith(".") and len(name[0]) > 2:
-        name.pop(0)  # an abbreviated title such as "Amb."
-    if any(t != t.upper() for t in name):
-        while len(name) > 1 and name[0].isupper() and len(name[0]) > 1 and "." not in name[0]:
-            name.pop(0)  # an office such as "SCA" before a mixed-case name
-    return " ".join(name) if name else None
+    return blocks
+
+
+def _is_title(token: str) -> bool:
+    """A word of a title or an office: ``PolCouns``, ``Minister-Counselor``, ``A/DCM``,
+    ``ISN/MTR``."""
+    bare = token.strip(",;:()").lower().replace("’", "'")
+    if not bare:
+        return True
+    if bare in _TITLE_WORDS or "/" in bare:
+        return True
+    return "-" in bare and all(part in _TITLE_WORDS for part in bare.split("-"))
+
+
+def _person(descriptor: str, mixed: bool) -> str | None:
+    """The name in one descriptor (``SCA Acting Assistant Secretary Donald C. Camp``), or
+    None when it names only an office. In text of mixed case, a capitalised abbreviation
+    before the name is an office too (``NEA DAS``, ``SCA``)."""
+    tokens = descriptor.split()
+    titled = False
+    while tokens and (
+        _is_title(tokens[0])
+        or (
+            mixed
+            and tokens[0].isupper()
+            and len(tokens[0]) > 1
+            and "." not in tokens[0]
+            and len(tokens) > 1
+            and not tokens[1].isupper()
+        )
+    ):
+        tokens.pop(0)
+        titled = True
+    while tokens and _is_title(tokens[-1]):
+        tokens.pop()
+    tokens = [t.strip(",;:()") for t in tokens]
+    if (
+        tokens
+        and tokens[-1].endswith(".")
+        and len(tokens[-1]) > 3
+        and tokens[-1].lower() not in _SUFFIXES
+    ):
+        tokens[-1] = tokens[-1][:-1]  # the sentence's full stop
+    if not tokens or len(tokens) > 5:
+        return None
+    ok = all(
+        _NAME_TOKEN.match(t) or (i and t.lower() in _PARTICLES) or t.lower() in _SUFFIXES
+        for i, t in enumerate(tokens)
+    )
+    if not ok or (len(tokens) == 1 and not titled):
+        return None
+    return " ".join(tokens)
 
 
 def parse_classified_by(text: str) -> list[str]:
-    """Names of who classified the cable: ``Classified By: SCA Richard A. Boucher, ...``
-    -> ``["Richard A. Boucher"]``."""
-    block = _classified_by_block(text) if has_classified_by(text) else _short(text)
-    if not block:
-        return []
-    who = re.split(r"(?i)[,;.]?\s*\b(?:for\s+)?reasons?\b|\bE\.\s*O\.", block)[0]
+    """Names of who classified the cable, without titles and offices: ``Classified By: SCA
+    Acting Assistant Secretary Donald C. Camp for reasons 1.4(b) and (d)`` -> ``["Donald C.
+    Camp"]``; ``LAURENCE WOHLERS, POLITICAL MINISTER COUNSELOR`` -> ``["LAURENCE WOHLERS"]``;
+    ``[]`` when only an office is named."""
+    blocks = _classified_by_blocks(text) if has_classified_by(text) else [_short(text) or ""]
+    block = blocks[0] if blocks else ""
+    m = _REASONS.search(block)
+    who = (block[: m.start()] if m else block).strip(" ,;:-")
+    mixed = who != who.upper()
     names: list[str] = []
-    for part in re.split(r"\s+(?:and|AND|&)\s+|;|/", who):
-        name = _name_of(part)
-        if name and name not in names:
-            names.append(name)
+    for part in re.split(r"\s*;\s*|\s+(?:and|AND|&)\s+", who):
+        pieces = [p.strip() for p in part.split(",")]
+        # "Robert O. Blake, Jr." is one name
+        joined: list[str] = []
+        suffixes: list[str] = []
+        for piece in pieces:
+            if joined and piece.lower() in _SUFFIXES:
+                suffixes[-1] = f", {piece}"
+            elif piece:
+                joined.append(piece)
+                suffixes.append("")
+        for piece, suffix in zip(joined, suffixes, strict=True):
+            name = _person(piece, mixed)
+            if name:
+                name += suffix
+                if name not in names:
+                    names.append(name)
+                break
     return names
 
 
-def parse_classification_reasons(text: str) -> list[str]:
-    """Reasons for classification: ``1.4(b) and (d)`` -> ``["1.4(b)", "1.4(d)"]``."""
-    block = _classified_by_block(text) if has_classified_by(text) else _short(text)
-    if not block:
-        return []
-    m = re.search(r"(?i)reasons?\b[:\s]*(.*)", block)
-    part = m.group(1) if m else block
-    out: list[str] = []
-    for sec in re.finditer(
-        r"\b1\.(\d)\s*[,:]?\s*((?:\(?\s*[A-Ha-h]\s*\)?\s*(?:,|and|&|/)?\s*)+)", part, re.IGNORECASE
-    ):
-        for letter in re.findall(r"(?<![A-Za-z])[A-Ha-h](?![A-Za-z])", sec.group(2)):
-            reason = f"1.{sec.group(1)}({letter.lower()})"
-            if reason not in out:
-                out.append(reason)
-    return out
+def parse_classification_reasons(text: str, section: str = "1.4") -> list[str]:
+    """Reasons for classification: ``1.4(b) and (d)`` -> ``["1.4(b)", "1.4(d)"]``; letters
+    without a section (``Reasons (b) and (d)``) take ``section`` (1.5 before E.O. 13292 of
+    2003 renumbered the reasons, 1.4 after)."""
+    blocks = _classified_by_blocks(text) if has_classified_by(text) else [_short(text) or ""]
+    for block in blocks:
+        # Words broken by a line end: "a nd", "reaso ns", "1. 4", "1 .4".
+        block = re.sub(r"(?i)\ba\s+nd\b", "and", block)
+        block = re.sub(r"\b1\s*\.\s*([45])\s*\.?", r"1.\1", block)
+        m = _REASONS.search(block)
+        if m is None:
+            continue
+        part = re.sub(r"(?i)\bE\.\s*O\.\s*\d{5}", " ", block[m.start() :])
+        part = re.sub(r"(?i)\band\b", "&", part)
+        out: list[str] = []
+        found = list(_REASON_SECTION.finditer(part))
+        if not found:
+            bare = re.match(
+                r"(?i)[,;.]?\s*(?:for\s+)?reasons?\s*:?\s*((?:\(?\s*[a-h]\s*\)?(?:\s*(?:,|and|&|/))*\s*)+)",
+                part,
+            )
+            found_letters = [(section, bare.group(1))] if bare else []
+        else:
+            found_letters = [(f"1.{f.group(1)}", f.group(2)) for f in found]
+        for sec, letters in found_letters:
+            for letter in re.findall(r"(?<![A-Za-z])[A-Ha-h](?![A-Za-z0-9])", letters):
+                reason = f"{sec}({letter.lower()})"
+                if reason not in out:
+                    out.append(reason)
+        if out:
+            return out
+    return []
+
+
+_REASON_SECTION = re.compile(
+    r"\b1\.(\d)\s*[,:]?\s*((?:\(?\s*[A-Ha-h]\s*\)?(?:\s*(?:,|and|&|/))*\s*)+)", re.IGNORECASE
+)
 
 
 # ---------------------------------------------------------------------------------------------
