@@ -299,13 +299,17 @@ def _unpaged(text: str) -> str:
 #: Words of titles, offices and the line's own wording: never part of a classifier's name.
 _TITLE_WORDS = frozenset(
     [
+        "1.4",
+        "1.5",
         "a.i.",
+        "a/s",
         "acm",
         "acting",
         "adviser",
         "advisor",
-        "affairs",
         "af",
+        "affaires",
+        "affairs",
         "ai",
         "amb",
         "amb.",
@@ -314,6 +318,7 @@ _TITLE_WORDS = frozenset(
         "and",
         "assistant",
         "attache",
+        "based",
         "by",
         "cda",
         "cg",
@@ -323,15 +328,18 @@ _TITLE_WORDS = frozenset(
         "classified",
         "com",
         "commercial",
+        "cons",
         "consul",
         "consular",
         "coordinator",
+        "couns",
         "counsellor",
         "counselor",
+        "counseor",
         "country",
-        "cons",
-        "couns",
+        "d'",
         "d'affaires",
+        "d'affairs",
         "das",
         "dcm",
         "defense",
@@ -340,20 +348,23 @@ _TITLE_WORDS = frozenset(
         "diplomacy",
         "director",
         "division",
+        "dos",
         "dr",
         "dr.",
         "eap",
         "econ",
         "econcouns",
+        "econmincouns",
         "econoff",
-        "econpol",
         "economic",
+        "econpol",
         "embassy",
         "envoy",
         "ep",
         "eur",
         "executive",
         "external",
+        "fo",
         "for",
         "general",
         "head",
@@ -361,10 +372,11 @@ _TITLE_WORDS = frozenset(
         "internal",
         "isn",
         "labor",
+        "m/c",
         "management",
+        "mincouns",
         "minister",
         "minister-counselor",
-        "mincouns",
         "mission",
         "mr",
         "mr.",
@@ -376,6 +388,7 @@ _TITLE_WORDS = frozenset(
         "of",
         "office",
         "officer",
+        "on",
         "pao",
         "pas",
         "pdas",
@@ -385,9 +398,11 @@ _TITLE_WORDS = frozenset(
         "polcoun",
         "polcouns",
         "polecon",
-        "polmil",
-        "poloff",
         "political",
+        "polmil",
+        "polmincouns",
+        "polminister",
+        "poloff",
         "principal",
         "public",
         "reason",
@@ -396,9 +411,9 @@ _TITLE_WORDS = frozenset(
         "representative",
         "rso",
         "sca",
+        "secretary",
         "section",
         "security",
-        "secretary",
         "senior",
         "special",
         "spokesman",
@@ -408,17 +423,17 @@ _TITLE_WORDS = frozenset(
         "tdy",
         "team",
         "the",
+        "u/s",
         "under",
         "undersecretary",
+        "upon",
         "useu",
         "usnato",
         "usun",
         "wha",
-        "1.4",
-        "1.5",
     ]
 )
-_NAME_TOKEN = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|(?:[A-Z]\.){1,3}[A-Z]?)$")
+_NAME_TOKEN = re.compile(r"^(?:(?:[A-Z]\.)*[A-Z][A-Za-z'’-]*\.?|(?:[A-Z]\.){1,3}[A-Z]?)$")
 _PARTICLES = frozenset(
     [
         "van",
@@ -445,7 +460,7 @@ _CLASSIFIED_BY = re.compile(r"(?i)classified\s+by\s*:?")
 #: Where the reasons start: ``for reasons``, ``reason 1.4``, ``per 1.5``, ``1.4 (b)``, ``E.O.``
 #: (also with the words broken by a line end, ``reaso ns``).
 _REASONS = re.compile(
-    r"(?i)[,;]?\s*(?:\b(?:for|per)\s+)?(?:\brea\s*so\s*ns?\b|\breasons?\b|\bE\.\s*O\.)"
+    r"(?i)[,;]?\s*(?:\b(?:F\s?O\s?R|per)\s+)?(?:\bR\s?E\s?A\s?S\s?O\s?N\s?S?\b|\bE\.\s*O\.)"
     r"|[,;]?\s*\b(?:for|per)?\s*\b1\s*\.\s*[45]\b|\(\s*[a-hA-H]\s*\)"
 )
 
@@ -471,7 +486,8 @@ def _classified_by_blocks(text: str) -> list[str]:
             else rest
         )
         stop = re.search(r"\n\s*\n|¶|\n\s*\d{1,2}\s*\.\s", rest)
-        blocks.append(clean(rest[: stop.start()] if stop else rest[:400]))
+        block = clean((rest[: stop.start()] if stop else rest[:400]).replace("\\", " "))
+        blocks.append(re.sub(r"(?i)^classif\w*\s+by\s*:?\s*", "", block))
         if len(blocks) == 3:
             break
     return blocks
@@ -480,7 +496,8 @@ def _classified_by_blocks(text: str) -> list[str]:
 def _is_title(token: str) -> bool:
     """A word of a title or an office: ``PolCouns``, ``Minister-Counselor``, ``A/DCM``,
     ``ISN/MTR``."""
-    bare = token.strip(",;:()").lower().replace("’", "'")
+    bare = token.strip(",;:()").lower().replace("’", "'").replace("d,", "d'")
+    bare = bare[:-1] if bare.endswith(".") and bare[:-1] in _TITLE_WORDS else bare
     if not bare:
         return True
     if bare in _TITLE_WORDS or "/" in bare:
@@ -488,12 +505,14 @@ def _is_title(token: str) -> bool:
     return "-" in bare and all(part in _TITLE_WORDS for part in bare.split("-"))
 
 
-def _person(descriptor: str, mixed: bool) -> str | None:
+def _person(descriptor: str, mixed: bool, titled_after: bool = False) -> str | None:
     """The name in one descriptor (``SCA Acting Assistant Secretary Donald C. Camp``), or
     None when it names only an office. In text of mixed case, a capitalised abbreviation
-    before the name is an office too (``NEA DAS``, ``SCA``)."""
-    tokens = descriptor.split()
-    titled = False
+    before the name is an office too (``NEA DAS``, ``SCA``). ``titled_after``: a title
+    follows in the next part (``Stephenson, AMB``), so one word is a name."""
+    tokens = [t.strip(",;:()") for t in descriptor.split()]
+    tokens = _mend([t for t in tokens if t.strip(".")])
+    titled = titled_after
     while tokens and (
         _is_title(tokens[0])
         or (
@@ -507,9 +526,10 @@ def _person(descriptor: str, mixed: bool) -> str | None:
     ):
         tokens.pop(0)
         titled = True
-    while tokens and _is_title(tokens[-1]):
+    while tokens and (
+        _is_title(tokens[-1]) or tokens[-1].islower() or not any(c.isalpha() for c in tokens[-1])
+    ):
         tokens.pop()
-    tokens = [t.strip(",;:()") for t in tokens]
     if (
         tokens
         and tokens[-1].endswith(".")
@@ -517,15 +537,46 @@ def _person(descriptor: str, mixed: bool) -> str | None:
         and tokens[-1].lower() not in _SUFFIXES
     ):
         tokens[-1] = tokens[-1][:-1]  # the sentence's full stop
-    if not tokens or len(tokens) > 5:
+    # Unknown words of a title before the name: the name is the run of name words at the end.
+    run = 0
+    for i in range(len(tokens) - 1, -1, -1):
+        t = tokens[i]
+        if (
+            (_NAME_TOKEN.match(t) and not _is_title(t))
+            or t.lower() in _SUFFIXES
+            or (t.lower() in _PARTICLES and i + 1 < len(tokens))
+        ):
+            run += 1
+        else:
+            break
+    if run < len(tokens):
+        titled = True
+        tokens = tokens[len(tokens) - run :]
+    if not tokens or len(tokens) > 5 or (len(tokens) == 1 and not titled):
         return None
-    ok = all(
-        _NAME_TOKEN.match(t) or (i and t.lower() in _PARTICLES) or t.lower() in _SUFFIXES
-        for i, t in enumerate(tokens)
-    )
-    if not ok or (len(tokens) == 1 and not titled):
+    if any("XXXXXX" in t.upper() for t in tokens):  # redacted
         return None
     return " ".join(tokens)
+
+
+def _mend(tokens: list[str]) -> list[str]:
+    """Words a line end broke in two, joined again: ``Rosen blatt``, ``Do nald``, ``Y ee``."""
+    out: list[str] = []
+    for t in tokens:
+        if (
+            out
+            and t.isalpha()
+            and t.islower()
+            and t not in _PARTICLES
+            and not _is_title(t)
+            and out[-1][:1].isupper()
+            and out[-1].isalpha()
+            and not _is_title(out[-1])
+        ):
+            out[-1] += t
+        else:
+            out.append(t)
+    return out
 
 
 def parse_classified_by(text: str) -> list[str]:
@@ -550,8 +601,14 @@ def parse_classified_by(text: str) -> list[str]:
             elif piece:
                 joined.append(piece)
                 suffixes.append("")
-        for piece, suffix in zip(joined, suffixes, strict=True):
-            name = _person(piece, mixed)
+        titles = [all(_is_title(w) for w in piece.split()) for piece in joined]
+        if len(joined) >= 3 and titles[2] and all(len(p.split()) == 1 for p in joined[:2]):
+            joined[:2] = [f"{joined[1]} {joined[0]}"]  # "Martinez, Vilma, Ambassador"
+            suffixes[:2] = [suffixes[1]]
+            titles[:2] = [False]
+        for i, (piece, suffix) in enumerate(zip(joined, suffixes, strict=True)):
+            after = i + 1 < len(joined) and titles[i + 1]
+            name = _person(piece, mixed, after)
             if name:
                 name += suffix
                 if name not in names:
@@ -705,11 +762,20 @@ def parse_comment(text: str) -> str | None:
 
 _TRAILER = re.compile(
     r"^(?:UNCLAS(?:SIFIED)?|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|NOFORN|SIPDIS|NNNN?|BT|"
-    r"END|EXEMPT|GP-\d|#\d+|.*CABLE ENDS.*|\*+|.*SYSTEMATIC REVIEW.*|.*GRAFELD.*|"
-    r".*DECLASSIFIED/RELEASED.*|"
+    r"END|EXEMPT|GP-\d|#+\d*|.*CABLE ENDS.*|\*+|.*SYSTEMATIC REVIEW.*|.*GRAFELD.*|"
+    r".*DECLASSIFIED/RELEASED.*|v\d+(?:\.\d+)+|>|\"|PAGE \d+\s.*|"
+    r"\d{4}[A-Z]{3,}\d{5}\s*-\s.*|"
+    r"(?-i:VZCZC\S*|[A-Z]{4,8}/.*|[A-Z]{1,2} \d{6}Z.*|"
+    r"(?:FM|TO|INFO|DE|ZNY|ZEN|[A-Z]{2}\s+RU[A-Z]{3})\s.*)|"
     r"(?:[A-Z] ){3,}[A-Z]|-+|\.+|=+|\"|\(?END (?:TEXT|QUOTE)\.?\)?)\s*$",
     re.IGNORECASE,
 )
+"""Lines that may follow the signature: classification and handling lines, ``NNNN``, page
+headers, the archive's ``2004CARACA01540 - UNCLASSIFIED`` and ``v1.6.2`` trailers, and the
+routing header of a next section (``VZCZC...``, ``DE RUEHFR #3740``, ``RUEHC/SECSTATE ...``)."""
+_RUN_ON = re.compile(r'\s*",\s*\d{1,2}/\d{1,2}/\d{4},|\n[ \t]*VZCZC')
+"""Where a page's text runs on past its signature: a dump row's next fields, or the
+routing header of the cable's next section."""
 _SIGNER_LINE = re.compile(
     r"^(?:(?:van|von|de|del|da|di|le|la)\s)?[A-Z][A-Za-z'’.-]+(?:\s[A-Z][A-Za-z'’.-]+){0,2}$"
 )
@@ -745,13 +811,33 @@ _NOT_A_NAME = {
 
 def parse_signers(text: str) -> list[str]:
     """Who signed the cable: the name(s) on the last line of the body (``RICE``), also when
-    the name was run onto the end of the last sentence (``... End comment. SCOBEY``)."""
-    lines = [ln.strip() for ln in text[-3000:].rstrip().split("\n")]
-    for line in reversed(lines[-12:]):
+    the name was run onto the end of the last sentence (``... End comment. SCOBEY``), after
+    trailer lines, or before what a page ran on into; a title before the name is dropped
+    (``CDA Griffiths`` -> ``Griffiths``)."""
+    tail = text[-4000:]
+    found = _signers(tail)
+    if not found:
+        for m in reversed(list(_RUN_ON.finditer(tail))):
+            found = _signers(tail[: m.start()])
+            if found:
+                break
+    return found
+
+
+def _signers(text: str) -> list[str]:
+    lines = [ln.strip() for ln in text.rstrip().split("\n")]
+    seen = 0
+    for line in reversed(lines):
         line = re.sub(r"^X{6,}\s*|\s*[\\\"]+$", "", line)
         if not line or _TRAILER.match(line):
             continue
-        candidate = line
+        seen += 1
+        if seen > 12:
+            return []
+        words = line.split()
+        while 1 < len(words) <= 3 and _is_title(words[0]) and words[0] not in ("THE", "AND"):
+            words.pop(0)  # a short line of a title and a name: "CDA Griffiths"
+        candidate = " ".join(words) if _SIGNER_LINE.match(" ".join(words)) else line
         if not _SIGNER_LINE.match(candidate):
             m = _SIGNER_AT_END.search(candidate)
             if not m:
