@@ -734,12 +734,6 @@ def _span_text(
     return chunk or None
 
 
-_SUMMARY_START = re.compile(
-    r"\b(?:BEGIN\s+)?SUMMARY(?:\s+AND\s+(?:ACTION\s+REQUEST|COMMENT|INTRODUCTION))?"
-    r"(?:\s+AND\s+ACTION\s+REQUEST)?\s*(?::|\.|-{2,}|\n\s*-{3,})",
-    re.IGNORECASE,
-)
-_SUMMARY_END = re.compile(r"\bEND\s+(?:OF\s+)?SUMMARY\b[^.\n]*\.?", re.IGNORECASE)
 _COMMENT_START = re.compile(r"\b(?:BEGIN\s+)?COMMENT\s*(?::|\.|-{2,}|\n\s*-{3,})", re.IGNORECASE)
 _SUMMARY_NEEDLES = ("SUMMARY", "Summary", "summary", "SUmmary")
 _COMMENT_NEEDLES = ("COMMENT", "Comment", "comment")
@@ -747,9 +741,68 @@ _COMMENT_END = re.compile(r"\bEND\s+(?:OF\s+)?COMMENT\b\.?", re.IGNORECASE)
 
 
 def parse_summary(text: str) -> str | None:
-    """The summary: from ``SUMMARY:`` (or a SUMMARY heading) to ``END SUMMARY`` or the end of
-    its paragraph, as one clean line of text."""
-    return _span_text(text, _SUMMARY_START, _SUMMARY_END, _SUMMARY_NEEDLES)
+    """The summary, as one clean line of text: from its label (``SUMMARY:``, ``Summary and
+    comment:``, ``Summary/Comment:``, a ``SUMMARY`` heading over a rule, ``BEGIN SUMMARY``) to
+    ``END SUMMARY`` (or its variants), else to the end of its paragraph; with no label, the
+    paragraph that ends with ``END SUMMARY``."""
+    if not any(n in text for n in _SUMMARY_NEEDLES):
+        return None
+    start = None
+    for m in _SUMMARY_LABEL.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        ended = re.search(r"(?i)\bEND(?:\s+OF)?\s*$", text[max(0, m.start() - 12) : m.start()])
+        if _LABEL_PREFIX.fullmatch(text[line_start : m.start()]) and not ended:
+            start = m
+            break
+    end = _SUMMARY_END.search(text, start.end() if start else 0)
+    if start is not None:
+        rest = _PAGE_BREAK.sub(
+            "\n", _ESCAPED_END.sub("\n", text[start.end() : start.end() + 15_000])
+        )
+        e = _SUMMARY_END.search(rest)
+        if e is not None:
+            chunk = rest[: e.start()]
+        else:
+            body = re.match(r"(?:\s|[-=]{3,}|¶)*", rest)
+            skip = body.end() if body else 0
+            nxt = re.search(r"\n[ \t]*\n|\n[ \t]*[-=]{3,}", rest[skip:])
+            chunk = rest[: skip + nxt.start()] if nxt else rest[:3000]
+    elif end is not None:
+        before = text[max(0, end.start() - 6000) : end.start()]
+        para = list(re.finditer(r"(?m)\n[ \t]*\n|^[ \t]*¶?[ \t]*\d{1,3}[ \t]*\.[ \t]", before))
+        if not para:
+            return None
+        chunk = before[para[-1].start() :]
+    else:
+        return None
+    chunk = _PAGE_BREAK.sub("\n", _ESCAPED_END.sub("\n", chunk))
+    chunk = re.sub(r"^(?:\s|[-=]{3,}|¶)*", "", chunk)
+    chunk = re.sub(r"^\d{1,3}\s*\.\s*", "", chunk)
+    chunk = re.sub(r"^\(?\s*[A-Za-z]{1,3}(?:\s*/{1,2}\s*[A-Za-z ]+)?\s*\)\s*", "", chunk)
+    summary = clean(chunk).strip(" :-").rstrip(" (")
+    return summary or None
+
+
+_SUMMARY_LABEL = re.compile(
+    r"(?i)\b(?:BEGIN\s+)?(?:INTRODUCTION\s*(?:AND|/)\s*)?SUMMARY"
+    r"(?:\s*(?:AND|/|&)\s*(?:COMMENTS?|ACTION\s+REQUESTS?|INTRODUCTION|ANALYSIS))*"
+    r"[ \t]*(?::|\.(?!\w)|-+|[ \t]{2,}(?=\S)|\n)"
+)
+_LABEL_PREFIX = re.compile(
+    r"[ \t¶]*(?:\d{1,3}[ \t]*\.?[ \t]*)?"
+    r"(?:\(?[ \t]*[A-Za-z]{1,3}(?:[ \t]*/{1,2}[ \t]*[A-Za-z ]+)?\)[ \t]*)?"
+)
+_ESCAPED_END = re.compile(r"[ \t]*\\[ \t]*\n")
+"""A line end escaped with a backslash, as the release's cables.csv writes them."""
+"""What may stand before a summary's label on its line: a paragraph number and marking."""
+_SUMMARY_END = re.compile(
+    r"(?i)\(?\b(?:END|(?-i:EN))\s+(?:OF\s+)?(?:INTRODUCTION\s*(?:AND|/)\s*)?SUMMARY\b"
+    r"(?:\s*(?:AND|/|&)\s*(?:COMMENTS?|ACTION\s+REQUESTS?|INTRODUCTION))*[^.\n]*\.?\)?"
+)
+_PAGE_BREAK = re.compile(
+    r"\n[ \t]*(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)[ \t]*\n(?:[ \t]*\n)*"
+    r"[ \t]*PAGE \d+[^\n]*\n"
+)
 
 
 def parse_comment(text: str) -> str | None:
