@@ -222,9 +222,10 @@ def has_tags(text: str) -> bool:
 def parse_tags(text: str) -> list[str]:
     """TAGS codes as a list: ``TAGS: PGOV, PINR, US`` -> ``["PGOV", "PINR", "US"]``.
 
-    Takes the whole body or the TAGS field; follows TAGS split over several lines and
-    separated by spaces, commas or semicolons. Personal names in parentheses
-    (``OVIP (RICE, CONDOLEEZZA)``) are not tags.
+    Takes the whole body or the TAGS field; follows TAGS split over several lines. Every
+    word is a tag, as the Cable Viewer split them (at spaces, commas, semicolons, slashes
+    and hyphens, upper-cased): ``Indian Domestic Politics`` gives three, and the names of
+    ``OVIP (RICE, CONDOLEEZZA)`` are tags too, as the site's own tag index has them.
     """
     m = _TAGS_LINE.search(text)
     if m:
