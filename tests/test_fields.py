@@ -178,7 +178,72 @@ def test_references_that_are_not_cables_keep_their_kind() -> None:
 
 
 def test_references_resolve_a_bare_number_against_the_own_station() -> None:
-    assert _refs("REF: 1234", 2005, "05ANKARA99") == [("cable", "05ANKARA1234")]
+    # Alone in its field and below the citing cable's own number: an earlier cable of the
+    # same post. Above it (08SANJOSE337's "A. (A) 44297", a State number) it is no cable.
+    assert _refs("REF: 1234", 2005, "05ANKARA2399") == [("cable", "05ANKARA1234")]
+    assert _refs("REF: A. (A) 44297\n\n B. (B) 44905", 2008, "08SANJOSE337") == [
+        ("other", "44297"),
+        ("other", "44905"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "year", "expected"),
+    [
+        # Two numbers of one station, a number carrying the station before it.
+        (
+            "REF: A) 03 ANKARA 6163 AND 4315 B) 03 ANKARA 4499",
+            2004,
+            ["03ANKARA6163", "03ANKARA4315", "03ANKARA4499"],
+        ),
+        ("REF:  A) STATE 15111 AND B) 13716", 2008, ["08STATE15111", "08STATE13716"]),
+        ("REF: USUN NEW YORK 720 AND 721", 2008, ["08USUNNEWYORK720", "08USUNNEWYORK721"]),
+        # Glued forms.
+        ("REF: A. 09BOGOTA1506\n     B. 09BOGOTA1412", 2009, ["09BOGOTA1506", "09BOGOTA1412"]),
+        ("REF: 02VATICAN 5607; SANAA5295", 2003, ["02VATICAN5607", "03SANAA5295"]),
+        # Years after the number, before the station.
+        ("REF: ASUNCION 701 (08)", 2009, ["08ASUNCION701"]),
+        ("REF: THE HAGUE 3350 (2004)", 2005, ["04THEHAGUE3350"]),
+        ("REF: LIMA 4519/06", 2007, ["06LIMA4519"]),
+        ("REF: ASUNCION 701-91", 1992, ["91ASUNCION701"]),
+        ("REF: STATE (01) 201265", 2002, ["01STATE201265"]),
+        ("REF: D. 2008 CAIRO 2480", 2009, ["08CAIRO2480"]),
+        # A range of numbers.
+        (
+            "REF: A. NEW DELHI 6773-6775 AND 6816",
+            2004,
+            ["04NEWDELHI6773", "04NEWDELHI6774", "04NEWDELHI6775", "04NEWDELHI6816"],
+        ),
+        # Numbers of other documents, times and dates are no cables.
+        (
+            "REF: (A) TD-315/12389-01 (B) STATE 54430 (C) TELCON 04/06/01 AT 1400 EDT",
+            2001,
+            ["01STATE54430"],
+        ),
+        ("REF: STATE 106206 CIRCULAR; STATE CA-3400 NOV 2, 1966", 1966, ["66STATE106206"]),
+        # A REF field run onto the subject's line, and one that ran into a header.
+        (
+            "SUBJECT: EU NEEDS URGENCY REF: A. SECSTATE 160808 B. BRUSSELS 3137\n",
+            2007,
+            ["07STATE160808", "07BRUSSELS3137"],
+        ),
+        (
+            "REF: 08TRIPOLI993 P 171259Z JUN 09FM AMEMBASSY TRIPOLITO SECSTATE WASHDC 4928\n"
+            "UNCLAS TRIPOLI 000483",
+            2009,
+            ["08TRIPOLI993"],
+        ),
+        # A lettered list continued after a pilcrow, with a page break inside.
+        (
+            "REF: A. THE HAGUE 2898\n¶B. THE HAGUE 2705 AND PREVIOUS",
+            2005,
+            ["05THEHAGUE2898", "05THEHAGUE2705"],
+        ),
+    ],
+)
+def test_reference_forms_of_real_cables(text: str, year: int, expected: list[str]) -> None:
+    """Forms found in the gold set and the real cables.csv rows."""
+    assert [v for k, v in _refs(text, year) if k == "cable"] == expected
 
 
 def test_references_from_a_whole_body_stop_at_the_next_field() -> None:

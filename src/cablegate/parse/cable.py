@@ -11,7 +11,7 @@ from cablegate.model import CLASSIFICATIONS, Article, Cable, Provenance, Transmi
 from cablegate.parse import fields
 from cablegate.parse.header import parse_transmission, routing_block
 from cablegate.parse.ids import canonical_id, split_id
-from cablegate.parse.references import parse_references, reference_block
+from cablegate.parse.references import body_references
 
 _CLASSIFICATION_NAMES = {c: c for c in CLASSIFICATIONS} | {
     "UNCLASSIFIED//FOUO": "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
@@ -110,7 +110,7 @@ def parse_cable(
         declassification_date=fields.parse_declassification_date(text),
         declassification_text=fields.declassification_text(text),
         tags=fields.parse_tags(text) if fields.has_tags(text) else [],
-        references=parse_references(reference_block(text) or "", year, canonical),
+        references=body_references(text, year, canonical),
         classified_by=fields.parse_classified_by(text) if labelled else [],
         classification_reasons=fields.parse_classification_reasons(text, _section(created, year))
         if labelled

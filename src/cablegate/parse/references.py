@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from cablegate.model import Reference
 from cablegate.parse.ids import split_id, station_code, two_digit_year
@@ -24,12 +25,41 @@ _NOISE = re.compile(r"\b(?:AND\s+PREVIOUS|NOTAL|CIRCULAR|ALL\s+NOTAL|PREVIOUS)\b
 
 
 def reference_block(body: str) -> str | None:
-    """The text of the body's ``REF:`` field, continuation lines included."""
-    m = re.search(rf"(?im)^[ \t]*¶?[ \t]*{_REF_LABEL}\b[ \t]*(?:[A-Z][ \t]*:)?[ \t]*[:.]?", body)
-    if not m:
-        return None
-    lines = [body[m.end() : body.find("\n", m.end()) if "\n" in body[m.end() :] else None]]
-    pos = body.find("\n", m.end())
+    """The text of the body's ``REF`` fields, continuation lines included: every REF field
+    before the first paragraph (a page may hold a cut preview of the field, then the field
+    again in full), also one run onto the subject's line (``SUBJECT: ... REF: A. ...``)."""
+    preamble = body[: _first_paragraph(body)]
+    blocks = []
+    for m in _REF_START.finditer(preamble):
+        if blocks and m.start() < blocks[-1][1]:
+            continue
+        block, end = _block_at(body, m)
+        blocks.append((block, end))
+    found = [b for b, _ in blocks if b.strip(" .…\n\t¶")]
+    return "\n".join(found) if found else (blocks[0][0] if blocks else None)
+
+
+_REF_START = re.compile(
+    rf"(?im)(?:^[ \t]*¶?[ \t]*{_REF_LABEL}\b[ \t]*(?:[A-Z][ \t]*:)?[ \t]*[:.]?"
+    r"|(?<![A-Z])REFS?[ \t]*:)"
+)
+_STOP = re.compile(
+    r"(?i)\bclassified\s+by\b|\bVZCZC|\b\d{6}Z\s+[A-Z]{3}\s+\d{2}\s*FM\b|\bE\.\s?O\.\s?1\d{4}"
+    r"|\bTAGS:|\bSUBJECT:|\s\d{8}\s+\d{3}(?:\.\d)?\s+OF\s+\d{3}\b|\bDERIVED\s+FROM\b"
+)
+"""Where a REF field run together with the next field or a page marker ends."""
+
+
+def _first_paragraph(body: str) -> int:
+    m = re.search(r"(?m)^[ \t]*¶?[ \t]*1[ \t]*\.[ \t]*(?:\(|[A-Z])", body)
+    return m.start() if m else min(len(body), 8000)
+
+
+def _block_at(body: str, m: re.Match[str]) -> tuple[str, int]:
+    """The field's text from its label on, and where it ends."""
+    first_end = body.find("\n", m.end())
+    lines = [body[m.end() : first_end if first_end != -1 else None]]
+    pos = first_end
     while pos != -1:
         nxt = body.find("\n", pos + 1)
         line = body[pos + 1 : nxt if nxt != -1 else None]
@@ -50,7 +80,11 @@ def reference_block(body: str) -> str | None:
             continue
         lines.append(line)
         pos = nxt
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    stop = _STOP.search(text)
+    if stop:
+        text = text[: stop.start()]
+    return text, m.end() + len(text)
 
 
 def _continues(body: str, pos: int) -> bool:
@@ -84,15 +118,54 @@ def _split_entries(text: str) -> list[tuple[str | None, str]]:
     return entries
 
 
-def _cables_in(entry: str, year: str | None, own_station: str | None) -> list[tuple[str, str]]:
+_GLUED = re.compile(r"\b(\d{2}|\d{4})?([A-Z]{3,})(\d{1,7})\b")
+_YEAR_GLUED = re.compile(r"\b(\d{2})([A-Z]{3,})\b")
+_YEAR_BEFORE = re.compile(r"\b([A-Z]{3,})\s*\((\d{2}|\d{4})\)\s*(?=\d)")
+_YEAR_AFTER = re.compile(r"^\s*(?:\((\d{2}|\d{4})\)|/(\d{2})(?!\d)|-(\d{2})(?!\d))")
+
+
+def _unglue(entry: str) -> str:
+    """``02VATICAN5607`` -> ``02 VATICAN 5607``, ``SANAA5295`` -> ``SANAA 5295``, ``STATE (01)
+    201265`` -> ``01 STATE 201265``: the forms the token scan below reads."""
+
+    def split(m: re.Match[str]) -> str:
+        if station_code(m.group(2)) is None:
+            return m.group(0)
+        return " ".join(g for g in m.groups() if g)
+
+    entry = _GLUED.sub(split, entry)
+    entry = _YEAR_GLUED.sub(
+        lambda m: f"{m.group(1)} {m.group(2)}" if station_code(m.group(2)) else m.group(0), entry
+    )
+    return _YEAR_BEFORE.sub(lambda m: f"{m.group(2)} {m.group(1)} ", entry)
+
+
+@dataclass
+class _Context:
+    """What a number without its own station refers back to, within one REF field."""
+
+    station: str | None = None
+    year: str | None = None
+
+
+def _cables_in(
+    entry: str, year: str | None, own: tuple[str, str, int] | None, context: _Context
+) -> list[tuple[str, str]]:
     """Cable IDs named in one entry, as (canonical ID, matched text)."""
+    entry = _unglue(entry)
     tokens = list(_TOKEN.finditer(entry))
     found: list[tuple[str, str]] = []
     used_until = -1
     for i, tok in enumerate(tokens):
-        if not re.fullmatch(r"\d{1,7}", tok.group()) or i <= used_until:
+        number_text = tok.group()
+        span = re.fullmatch(r"(\d{1,7})-(\d{2,7})", number_text)
+        if span:
+            number_text = span.group(1)
+        elif not re.fullmatch(r"\d{1,7}", number_text) or i <= used_until:
             continue
-        number = int(tok.group())
+        if i <= used_until:
+            continue
+        number = int(number_text)
         best: tuple[int, str] | None = None
         for width in range(min(4, i - used_until - 1), 0, -1):
             words = [t.group() for t in tokens[i - width : i]]
@@ -111,18 +184,61 @@ def _cables_in(entry: str, year: str | None, own_station: str | None) -> list[tu
                 ref_year = two_digit_year(candidate)
                 start_index = prev
         if best is None:
-            alone = re.fullmatch(r"\s*(?:\d{2,4}\s+)?\d{1,7}\s*", entry.strip(" .,;:()"))
-            if not (alone and own_station):
+            code = _bare(number_text, entry, tokens, i, own, context, year, used_until)
+            if code is None:
                 continue
-            code = own_station
+            ref_year = ref_year if prev > used_until and start_index == prev else context.year
+            ref_year = ref_year or year
         else:
             code = best[1]
+        after = _YEAR_AFTER.match(entry[tok.end() :])
+        if after and not span:
+            ref_year = two_digit_year(next(g for g in after.groups() if g))
+        elif span and len(span.group(2)) == 2 and not 0 < int(span.group(2)) - number % 100 < 30:
+            ref_year = two_digit_year(span.group(2))  # "ASUNCION 701-91"
         if ref_year is None:
             continue
         text = entry[tokens[start_index].start() : tok.end()]
-        found.append((f"{ref_year}{code}{number}", text))
+        numbers = [number]
+        if span and len(span.group(2)) >= 3 and 0 < int(span.group(2)) - number <= 30:
+            numbers = list(range(number, int(span.group(2)) + 1))  # "NEW DELHI 6773-6779"
+        for n in numbers:
+            found.append((f"{ref_year}{code}{n}", text))
+        context.station, context.year = code, ref_year
         used_until = i
+        if after and not span:
+            end = tok.end() + after.end()
+            while used_until + 1 < len(tokens) and tokens[used_until + 1].start() < end:
+                used_until += 1  # the year's own token
     return found
+
+
+def _bare(
+    number_text: str,
+    entry: str,
+    tokens: list[re.Match[str]],
+    i: int,
+    own: tuple[str, str, int] | None,
+    context: _Context,
+    year: str | None,
+    used_until: int,
+) -> str | None:
+    """The station of a number written without one: that of the reference just before it
+    when only ``AND`` or a comma stands between them (``ANKARA 6163 AND 4315``), or when the
+    number is its lettered entry's only word (``A) STATE 15111 AND B) 13716``); alone in its
+    field, the citing cable's own station when the number is below its own (an earlier cable
+    of the same post). Never from one or two digits, nor from a year."""
+    if len(number_text) < 3 or (len(number_text) == 4 and 1960 <= int(number_text) <= 2011):
+        return None
+    between = [t.group() for t in tokens[used_until + 1 : i]]
+    only = re.fullmatch(r"\s*(?:\d{2,4}\s+)?\d{1,7}\s*", entry.strip(" .,;:()"))
+    if context.station is not None:
+        if (used_until >= 0 and all(w in ("AND", "&") for w in between)) or only:
+            return context.station
+        return None
+    if only and own is not None and own[0] == (year or own[0]) and int(number_text) < own[2]:
+        return own[1]
+    return None
 
 
 def _kind_of(entry: str) -> str:
@@ -145,23 +261,34 @@ def parse_references(
     ``09ISLAMABAD1`` and ``08NEWDELHI3268``. Other entries (e-mails, telcons, reports ...)
     are kept with their kind and text.
     """
-    if re.search(rf"(?im)^[ \t]*¶?[ \t]*{_REF_LABEL}\b", text):
-        block = reference_block(text) or ""
-    else:
-        block = text
+    if _REF_START.search(text):
+        return _parse_block(reference_block(text) or "", year, reference_id)
+    return _parse_block(text, year, reference_id)
+
+
+def body_references(
+    body: str, year: int | str | None, reference_id: str | None = None
+) -> list[Reference]:
+    """The references of a whole body's REF fields (none when it has no REF field)."""
+    block = reference_block(body)
+    return _parse_block(block, year, reference_id) if block else []
+
+
+def _parse_block(block: str, year: int | str | None, reference_id: str | None) -> list[Reference]:
     block = block.replace("¶", " ")
     if not block.strip():
         return []
     yy = two_digit_year(year) if year is not None and str(year).strip().isdigit() else None
-    own = split_id(reference_id)[1] if reference_id and split_id(reference_id) else None
+    own = split_id(reference_id) if reference_id else None
     refs: list[Reference] = []
     seen: set[str] = set()
+    context = _Context()
     for label, raw in _split_entries(block):
         entry_text = " ".join(raw.split()).strip(" ;,.:")
         if not entry_text:
             continue
         upper = entry_text.upper()
-        cables = _cables_in(upper, yy, own)
+        cables = _cables_in(upper, yy, own, context)
         for canonical, matched in cables:
             if canonical in seen:
                 continue
