@@ -42,16 +42,18 @@ _VIEWING = re.compile(r"Viewing cable (\S+),")
 # Reference IDs in the wild with noise inside (README): ``08SCTION02OF02SAOPAULO335``,
 # ``85NOFORNMOGADISHU1643``, ``07IRANRPODUBAI18``, ``09EFTOLONDON2187``, ``7575LIBREVILLE1895``.
 _NOISY_ID = re.compile(r"(\d\d)(?:\1)?(?:S?E?CTION\d+OF\d+|NOFORN|EFTO|IRAN(?=RPO))?(.+)")
-KEPT_APART = frozenset({"08ECTION01OF02MANAMA492"})
-"""Noisy IDs the readers do not merge (yet): this garbled copy of 08MANAMA492 (its section
-marker lost the S too) is its own cable in the archive, so it is counted as one here."""
+KEPT_APART: frozenset[str] = frozenset()
+"""Noisy IDs the readers do not merge (none now: ``08ECTION01OF02MANAMA492``, whose section
+marker lost its S, folds into 08MANAMA492 like the others)."""
+MISSPELT = {"09QRIPOLI583": "09TRIPOLI583"}
+"""IDs of the corpus whose station is misspelt (a garbled letter), read by eye: the page of
+09SECTION02OF03QRIPOLI583 is cable 09TRIPOLI583, which the corpus also holds."""
 
 
 def canonical(reference_id: str) -> str:
     m = _NOISY_ID.fullmatch(reference_id)
-    if not m or reference_id in KEPT_APART:
-        return reference_id
-    return m.group(1) + m.group(2)
+    folded = reference_id if not m or reference_id in KEPT_APART else m.group(1) + m.group(2)
+    return MISSPELT.get(folded, folded)
 
 
 def _digest(header: str, body: str) -> str:

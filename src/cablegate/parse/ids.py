@@ -12,27 +12,20 @@ from functools import cache
 from importlib import resources
 
 _ID = re.compile(r"(\d{2})([A-Z][A-Z]*?)0*(\d+)")
-_SECTION_PREFIX = re.compile(r"^(\d{2})(S[A-Z]{1,7}\d{1,2}O[A-Z]?\d{1,2})")
+_SECTION_PREFIX = re.compile(
+    r"^(\d{2})(?:S[A-Z]{1,7}\d{1,2}O[A-Z]?\d{1,2}|S?E?C?T?I?O?N?\d{1,2}[OQ0]?[FG]{1,2}\d{1,2})(?=[A-Z])"
+)
 _CAVEAT_PREFIXES = ("EFTO", "NOFORN", "AMEMBASSY", "AMCONSUL")
 
-#: Spellings of a station that stand for another one.
-STATION_ALIASES: dict[str, str] = {
-    "SECSTATE": "STATE",
-    "DEPT": "STATE",
-    "DEPTEL": "STATE",
-    "DEPARTMENT": "STATE",
-    "IRANRPODUBAI": "RPODUBAI",
-    "USUN": "USUNNEWYORK",
-    "USUNNY": "USUNNEWYORK",
-    "USMISSIONUSUNNEWYORK": "USUNNEWYORK",
-    "USEU": "USEUBRUSSELS",
-    "UNVIE": "UNVIEVIENNA",
-    "USMISSIONUNVIEVIENNA": "UNVIEVIENNA",
-    "USMISSIONGENEVA": "GENEVA",
-    "USMISSIONUSNATO": "USNATO",
-    "AIT": "AITTAIPEI",
-    "AITTAIPIE": "AITTAIPEI",
-}
+
+@cache
+def station_aliases() -> dict[str, str]:
+    """Spellings of a station that stand for another one (``HCMC`` -> ``HOCHIMINHCITY``,
+    ``SECSTATE`` -> ``STATE``, the release's own misspelt IDs): ``data/station_aliases.txt``,
+    built from the real data and reviewed (``tools/station_aliases.py``)."""
+    text = resources.files("cablegate.data").joinpath("station_aliases.txt").read_text("utf-8")
+    pairs = (line.split("#", 1)[0].split() for line in text.splitlines())
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
 
 
 @cache
@@ -70,7 +63,7 @@ def station_code(name: str) -> str | None:
     code = squash(name)
     if not code:
         return None
-    code = STATION_ALIASES.get(code, code)
+    code = station_aliases().get(code, code)
     if code in stations():
         return code
     return _by_prefix().get(code)
@@ -96,15 +89,16 @@ def canonical_id(ref_id: str) -> str:
     >>> canonical_id("07PORT-AU-PRINCE12"), canonical_id("08STATE037957")
     ('07PORTAUPRINCE12', '08STATE37957')
     """
-    raw = re.sub(r"[\s\-_.'/]", "", ref_id.strip().upper())
+    raw = re.sub(r"[\s\-_.'/:]", "", ref_id.strip().upper())
     # A year written twice (``7575LIBREVILLE1895``).
     raw = re.sub(r"^(\d\d)\1(?=[A-Z])", r"\1", raw)
     # Section markers spelled in many broken ways (``08SCTION02OF02``, ``06SECION01OF02``).
     m = _SECTION_PREFIX.match(raw)
     if m:
         raw = m.group(1) + raw[m.end() :]
-    # Trailing serial suffixes such as ``ZFR2585`` after the real number.
-    raw = re.sub(r"(\d)Z[A-Z]{2}\d+$", r"\1", raw)
+    # Trailing suffixes after the real number: serials (``ZFR2585``), the Secretary's
+    # party's numbers (``TOSEC140323``), an archivist's note (``SUSPECTEDDUPLICATE1392``).
+    raw = re.sub(r"(\d)(?:Z[A-Z]{2}|TOSEC|SUSPECTEDDUPLICATE)\d+$", r"\1", raw)
     m = _ID.fullmatch(raw)
     if not m:
         return raw

@@ -28,10 +28,15 @@ def reference_block(body: str) -> str | None:
     """The text of the body's ``REF`` fields, continuation lines included: every REF field
     before the first paragraph (a page may hold a cut preview of the field, then the field
     again in full), also one run onto the subject's line (``SUBJECT: ... REF: A. ...``)."""
-    preamble = body[: _first_paragraph(body)]
+    body = _PAGE_BREAK.sub("\n", body[:12_000])
+    first = _first_paragraph(body)
     blocks = []
-    for m in _REF_START.finditer(preamble):
+    for m in _REF_START.finditer(body, 0, max(first, 3000)):
         if blocks and m.start() < blocks[-1][1]:
+            continue
+        if m.start() > first and not m.group().lstrip(" \t¶").upper().startswith("REF"):
+            continue  # in a paragraph, only a label that starts its line
+        if m.start() > first and body.rfind("\n", 0, m.start()) + 1 < m.start() - 3:
             continue
         block, end = _block_at(body, m)
         blocks.append((block, end))
@@ -43,6 +48,12 @@ _REF_START = re.compile(
     rf"(?im)(?:^[ \t]*¶?[ \t]*{_REF_LABEL}\b[ \t]*(?:[A-Z][ \t]*:)?[ \t]*[:.]?"
     r"|(?<![A-Z])REFS?[ \t]*:)"
 )
+_PAGE_BREAK = re.compile(
+    r"\n[ \t]*(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)?[ \t]*\n(?:[ \t]*\n)*"
+    r"[ \t]*PAGE \d+[^\n]*\n"
+)
+"""A page break of an older telegram (its classification, ``PAGE 02 VATICA 01419 01 OF 02
+131649Z``): a REF field runs on after it."""
 _STOP = re.compile(
     r"(?i)\bclassified\s+by\b|\bVZCZC|\b\d{6}Z\s+[A-Z]{3}\s+\d{2}\s*FM\b|\bE\.\s?O\.\s?1\d{4}"
     r"|\bTAGS:|\bSUBJECT:|\s\d{8}\s+\d{3}(?:\.\d)?\s+OF\s+\d{3}\b|\bDERIVED\s+FROM\b"
@@ -161,7 +172,7 @@ def _cables_in(
         span = re.fullmatch(r"(\d{1,7})-(\d{2,7})", number_text)
         if span:
             number_text = span.group(1)
-        elif not re.fullmatch(r"\d{1,7}", number_text) or i <= used_until:
+        elif not re.fullmatch(r"0*\d{1,7}", number_text) or i <= used_until:
             continue
         if i <= used_until:
             continue
@@ -198,6 +209,15 @@ def _cables_in(
             ref_year = two_digit_year(span.group(2))  # "ASUNCION 701-91"
         if ref_year is None:
             continue
+        written = start_index == prev or bool(after) or (span and len(span.group(2)) == 2)
+        if (
+            not written
+            and best is not None
+            and own
+            and (own[1], own[0]) == (code, ref_year)
+            and number > own[2]
+        ):  # a cable of its own post above its own number: a post numbers through each year
+            ref_year = two_digit_year(int(ref_year) - 1)
         text = entry[tokens[start_index].start() : tok.end()]
         numbers = [number]
         if span and len(span.group(2)) >= 3 and 0 < int(span.group(2)) - number <= 30:
