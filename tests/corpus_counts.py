@@ -176,3 +176,16 @@ def count(corpus: Path, seeds: Path | None = None) -> Counts:
         counts.texts[canonical(reference_id)].add(hashlib.sha256(text.encode()).hexdigest())
         counts.seeds += 1
     return counts
+
+
+@functools.cache
+def site_cables(corpus: Path) -> int:
+    """Distinct cables of ``cablegate-site.tar.xz`` alone (6,712 pages; garbled IDs such as
+    ``08SCTION02OF02SAOPAULO335`` are copies of cables the archive also holds)."""
+    with tarfile.open(corpus / "cablegate-site.tar.xz", "r|*") as tar:
+        ids = {
+            canonical(m.group(1))
+            for member in tar
+            if member.isfile() and (m := _PAGE_ID.search(member.name))
+        }
+    return len(ids)

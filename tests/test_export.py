@@ -13,7 +13,8 @@ from cablegate.archive import Archive
 from cablegate.exports import export_archive, group_folder
 from cablegate.ingest import ingest
 from cablegate.model import Cable
-from tests.conftest import SEEDS, requires_corpus, requires_seeds
+from tests.conftest import CORPUS, SEEDS, requires_corpus, requires_seeds
+from tests.corpus_counts import site_cables
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("search")]
 
@@ -58,7 +59,7 @@ def test_export_and_reingest_gives_the_same_cables(search_db: Path, tmp_path: Pa
     with Archive.open(search_db, create=False) as archive:
         n = export_archive(archive, out, fmt)
         ids = archive.ids()
-        assert n == len(ids) == 6711
+        assert n == len(ids) == site_cables(CORPUS)
         again = tmp_path / "again.db"
         with Archive.open(again) as copy:
             report = ingest(copy, [out], jobs=2)

@@ -41,7 +41,8 @@ from cablegate.search import QueryError, SearchTimeout, parse_query, search
 from cablegate.search import index as indexes
 from cablegate.search.engine import TIMEOUT_ENV, all_hits, matching_rows
 from cablegate.site.app import create_app
-from tests.conftest import ROOT, NewDb, iter_tar_html, requires_corpus
+from tests.conftest import CORPUS, ROOT, NewDb, iter_tar_html, requires_corpus
+from tests.corpus_counts import site_cables
 from tests.pgserver import free_port
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("search")]
@@ -102,7 +103,7 @@ def records(archive: Archive) -> dict[str, Record]:
             cable.origin or "",
             cable.classification or "",
         )
-    assert len(found) == 6_711
+    assert len(found) == site_cables(CORPUS)
     return found
 
 

@@ -7,10 +7,11 @@ field, so each rule can be tested and reused on its own. None of them raises on 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from cablegate.model import Paragraph
-from cablegate.parse.ids import canonical_id, station_code
+from cablegate.parse.ids import canonical_id, split_id, station_code
 
 # ---------------------------------------------------------------------------------------------
 # Line-level helpers
@@ -62,8 +63,9 @@ some scraped pages carry inside their body."""
 def own_text(body: str, canonical: str) -> str:
     """The part of a body that is this cable's text. Some pages of the release hold a cut
     preview followed by a dump row of the same cable and its whole text (then the text
-    after the row is the cable's), or run on into the row of another cable (then that row
-    and all after it are not this cable's)."""
+    after the row is the cable's), or run on into the row of another cable, or into another
+    post's telegram with its own routing header (then that and all after it are not this
+    cable's)."""
     start, end = 0, len(body)
     for m in _ROW.finditer(body):
         if canonical_id(m.group(1)) == canonical:
@@ -71,10 +73,28 @@ def own_text(body: str, canonical: str) -> str:
         elif m.start() > start:
             end = m.start()
             break
+    own = split_id(canonical)
+    for m in _ROUTED.finditer(body, start, end):
+        code = station_code(re.sub(r"^(?:AMEMBASSY|AMCONSUL|USMISSION|AMEMB)\s+", "", m.group(1)))
+        if own and code and code != own[1]:
+            header = list(_HEADER_LINE.finditer(body, start, m.start()))
+            end = header[0].start() if header else m.start()
+            break
     if (start, end) == (0, len(body)):
         return body
     text = body[start:end]
     return re.sub(r'[\s",]+$', "\n", text) if end < len(body) else text
+
+
+_ROUTED = re.compile(r"(?m)^[ \t]*FM[ \t]+([A-Z][A-Z .'-]+?)[ \t]*\n[ \t]*TO[ \t]")
+"""A telegram's routing header inside a body: ``FM AMEMBASSY MONTEVIDEO`` then ``TO ...``."""
+_HEADER_LINE = re.compile(
+    r"(?m)^[ \t]*(?:VZCZC\S*|[A-Z]{2}[ \t]+RU[A-Z]{3}\S*|DE[ \t]+RU[A-Z]{3}.*|ZNY.*|"
+    r"[A-Z][ \t]+\d{6}Z.*)[ \t]*(?:\n[ \t]*)*"
+    r"(?=(?:VZCZC|[A-Z]{2}[ \t]+RU|DE[ \t]|ZNY|[A-Z][ \t]+\d{6}Z|FM[ \t]))"
+)
+"""The lines of a routing header before its FM line (``PP RUEHWEB``, ``DE RUEHMN #0404/01
+1971651``, ``ZNY CCCCC ZZH``, ``P 151651Z JUL 08``)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +273,9 @@ def parse_subject(text: str) -> str | None:
     markers a page break leaves in it."""
     if not re.search(r"(?im)^\s*SUBJ(?:ECT)?\b", text):
         return clean(_unpaged(text)) or None
-    m = re.search(r"(?im)^[ \t]*SUBJ(?:ECT)?[ \t]*[:.]?[ \t]*(?:\n[ \t]*)+(?=\S)", text)
+    label = re.search(r"(?im)^[ \t]*SUBJ", text)
+    at = label.start() if label else 0
+    m = _EMPTY_SUBJECT.match(text, at)
     if m and not re.match(r"(?i)\s*(?:REF|TAGS|CLASSIFIED|E\.\s*O|\d{1,2}\s*\.)", text[m.end() :]):
         text = text[: m.end()].rstrip() + " " + text[m.end() :]  # ``SUBJECT:`` then the subject
     block = _field_block(text, r"SUBJ(?:ECT)?")
@@ -268,6 +290,7 @@ def parse_subject(text: str) -> str | None:
     return subject or None
 
 
+_EMPTY_SUBJECT = re.compile(r"(?i)[ \t]*SUBJ(?:ECT)?[ \t]*[:.]?[ \t]*(?:\n[ \t]*)+(?=\S)")
 _SUBJECT_STOP = re.compile(
     r"\s(?:E\.\s?O\.\s?1\d{4}|TAGS:|UNCLAS SECTION|REFS?:|Classified By:|CLASSIFIED BY:"
     r"|(?:[A-Z] ){4,}|\d{1,2}:\d\d (?:UNCLAS|CONFIDENTIAL|SECRET))"
@@ -475,7 +498,8 @@ def _short(text: str) -> str | None:
     return text if len(text) < 300 else None
 
 
-def _classified_by_blocks(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4)
+def _classified_by_blocks(text: str) -> tuple[str, ...]:
     """The text after each ``Classified by`` label to the end of its lines (a blank line, a
     paragraph), lines joined; a label written twice counts once."""
     blocks = []
@@ -491,7 +515,7 @@ def _classified_by_blocks(text: str) -> list[str]:
         blocks.append(re.sub(r"(?i)^classif\w*\s+by\s*:?\s*", "", block))
         if len(blocks) == 3:
             break
-    return blocks
+    return tuple(blocks)
 
 
 def _is_title(token: str) -> bool:
@@ -585,7 +609,7 @@ def parse_classified_by(text: str) -> list[str]:
     Acting Assistant Secretary Donald C. Camp for reasons 1.4(b) and (d)`` -> ``["Donald C.
     Camp"]``; ``LAURENCE WOHLERS, POLITICAL MINISTER COUNSELOR`` -> ``["LAURENCE WOHLERS"]``;
     ``[]`` when only an office is named."""
-    blocks = _classified_by_blocks(text) if has_classified_by(text) else [_short(text) or ""]
+    blocks = _classified_by_blocks(text) if has_classified_by(text) else (_short(text) or "",)
     block = blocks[0] if blocks else ""
     m = _REASONS.search(block)
     who = (block[: m.start()] if m else block).strip(" ,;:-")
@@ -622,7 +646,7 @@ def parse_classification_reasons(text: str, section: str = "1.4") -> list[str]:
     """Reasons for classification: ``1.4(b) and (d)`` -> ``["1.4(b)", "1.4(d)"]``; letters
     without a section (``Reasons (b) and (d)``) take ``section`` (1.5 before E.O. 13292 of
     2003 renumbered the reasons, 1.4 after)."""
-    blocks = _classified_by_blocks(text) if has_classified_by(text) else [_short(text) or ""]
+    blocks = _classified_by_blocks(text) if has_classified_by(text) else (_short(text) or "",)
     for block in blocks:
         # Words broken by a line end: "a nd", "reaso ns", "1. 4", "1 .4".
         block = re.sub(r"(?i)\ba\s+nd\b", "and", block)
@@ -749,13 +773,17 @@ def parse_summary(text: str) -> str | None:
     if not any(n in text for n in _SUMMARY_NEEDLES):
         return None
     start = None
-    for m in _SUMMARY_LABEL.finditer(text):
+    for word in _SUMMARY_WORD.finditer(text):
+        # The label starts at most "BEGIN INTRODUCTION AND " before the word.
+        m = _SUMMARY_LABEL.search(text, max(0, word.start() - 24), word.end() + 30)
+        if m is None or m.start() > word.start() or m.end() < word.end():
+            continue
         line_start = text.rfind("\n", 0, m.start()) + 1
         ended = re.search(r"(?i)\bEND(?:\s+OF)?\s*$", text[max(0, m.start() - 12) : m.start()])
         if _LABEL_PREFIX.fullmatch(text[line_start : m.start()]) and not ended:
             start = m
             break
-    end = _SUMMARY_END.search(text, start.end() if start else 0)
+    end = None if start is not None else _SUMMARY_END.search(text)
     if start is not None:
         rest = _PAGE_BREAK.sub(
             "\n", _ESCAPED_END.sub("\n", text[start.end() : start.end() + 15_000])
@@ -784,6 +812,7 @@ def parse_summary(text: str) -> str | None:
     return summary or None
 
 
+_SUMMARY_WORD = re.compile(r"SUMMARY|Summary|summary|SUmmary")
 _SUMMARY_LABEL = re.compile(
     r"(?i)\b(?:BEGIN\s+)?(?:INTRODUCTION\s*(?:AND|/)\s*)?SUMMARY"
     r"(?:\s*(?:AND|/|&)\s*(?:COMMENTS?|ACTION\s+REQUESTS?|INTRODUCTION|ANALYSIS))*"

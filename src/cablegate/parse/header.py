@@ -55,6 +55,9 @@ def _addresses(header: str) -> str:
 
 
 _FM = re.compile(r"(?m)^[ \t]*FM[ \t]+(.+)$")
+_ROUTING_FM = re.compile(r"(?m)^[ \t]*FM[ \t]+[^a-z\n]+$(?=\n[ \t]*TO[ \t])")
+"""An FM line of a routing header: upper case, a TO line next (not "FM Surakiart ..." of a
+paragraph, where FM is the Foreign Minister)."""
 
 
 def _section_lines(header: str, keyword: str) -> list[str]:
@@ -124,7 +127,7 @@ def parse_sender(header: str) -> Recipient | None:
 def routing_block(body: str) -> str:
     """The routing lines a body carries when its header box is empty (a section's
     repeated header: ``FM AMEMBASSY ROME`` / ``TO ...`` / ``INFO ...``), or ``""``."""
-    m = _FM.search(body, 0, 20_000)
+    m = _ROUTING_FM.search(body, 0, 20_000)
     if m is None:
         return ""
     end = re.search(r"\n[ \t]*\n", body[m.end() :])

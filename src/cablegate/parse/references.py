@@ -28,7 +28,11 @@ def reference_block(body: str) -> str | None:
     """The text of the body's ``REF`` fields, continuation lines included: every REF field
     before the first paragraph (a page may hold a cut preview of the field, then the field
     again in full), also one run onto the subject's line (``SUBJECT: ... REF: A. ...``)."""
-    body = _PAGE_BREAK.sub("\n", body[:12_000])
+    if "REF" not in body and "Ref" not in body and "ref" not in body:
+        return None
+    body = body[:12_000]
+    if "PAGE" in body:
+        body = _PAGE_BREAK.sub("\n", body)
     first = _first_paragraph(body)
     blocks = []
     for m in _REF_START.finditer(body, 0, max(first, 3000)):
