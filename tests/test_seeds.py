@@ -26,8 +26,11 @@ def test_seed_export_09STATE314(seed_export: Path) -> None:
     c = _one(seed_export)
     assert c.reference_id == "09STATE314"
     assert c.canonical_id == "09STATE314"
-    # "Sat Jan 03 00:00:00 +0100 2009" is 23:00 UTC the day before.
-    assert c.created == dt.datetime(2009, 1, 2, 23, 0, tzinfo=UTC)
+    # "Sat Jan 03 00:00:00 +0100 2009" is the export's way of writing the date 2009-01-03
+    # (at local midnight), not the instant 23:00 UTC the day before; the telegram's own
+    # date-time group, 030207Z JAN 09, gives the time.
+    assert c.created == dt.datetime(2009, 1, 3, 2, 7, tzinfo=UTC)
+    assert c.created_precision == "minute"
     assert c.released is None
     assert c.classification == "SECRET"
     assert c.origin == "Secretary of State"
@@ -94,7 +97,24 @@ def test_seed_export_round_trips_byte_for_byte(seed_export: Path) -> None:
     original = data.decode("utf-8").split("\n")
     ours = written.split("\n")
     assert ours[:2] == original[:2] and ours[3:] == original[3:]
-    assert read_text_export(written.encode(), "again").created == cable.created
+    again = read_text_export(written.encode(), "again")
+    assert (again.created, again.created_precision) == (cable.created, cable.created_precision)
+
+
+def test_a_text_export_date_at_local_midnight_is_that_date() -> None:
+    """Without a date-time group near it, the date is kept as a date (00:00 UTC, precision
+    day), not moved to the day before; a time other than midnight is an instant."""
+    body = "C O N F I D E N T I A L PARIS 001007\n\nSUBJECT: TEST\n\n1. (C) Text.\n"
+    for line, created, precision in [
+        ("Sat Jan 03 00:00:00 +0100 2009", dt.datetime(2009, 1, 3, tzinfo=UTC), "day"),
+        ("Sat Jan 03 00:00:00 -0500 2009", dt.datetime(2009, 1, 3, tzinfo=UTC), "day"),
+        ("Sat Jan 03 10:30:00 +0100 2009", dt.datetime(2009, 1, 3, 9, 30, tzinfo=UTC), "minute"),
+    ]:
+        text = f"09PARIS1007\nTEST\n{line}\nCONFIDENTIAL\nEmbassy Paris\n{body}"
+        cable = read_text_export(text.encode(), "x.txt")
+        assert (cable.created, cable.created_precision) == (created, precision), line
+        again = read_text_export(write_text_export(cable).encode(), "again")
+        assert (again.created, again.created_precision) == (created, precision), line
 
 
 def test_seed_page_text_08STATE37957(seed_page_text: Path) -> None:

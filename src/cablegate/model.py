@@ -105,6 +105,10 @@ class Cable(msgspec.Struct, omit_defaults=True):
     """The ID as written by the source."""
     canonical_id: str
     created: dt.datetime | None = None
+    created_precision: str | None = None
+    """``minute`` when the source gives the time (a site page, a cables.csv row, a telegram's
+    date-time group), ``day`` when it gives only the date (then ``created`` is that day at
+    00:00 UTC); None when not said."""
     released: dt.datetime | None = None
     classification: str | None = None
     origin: str | None = None

@@ -70,6 +70,7 @@ def parse_cable(
     body: str = "",
     *,
     created: dt.datetime | None = None,
+    created_precision: str | None = None,
     released: dt.datetime | None = None,
     classification: str | None = None,
     origin: str | None = None,
@@ -90,13 +91,16 @@ def parse_cable(
     class_line = fields.classification_line(body)
     year = _year_of(canonical, created)
     text = fields.own_text(body, canonical)  # the body as stored; its fields from this
-    parsed_subject = fields.parse_subject(text) if re.search(r"(?im)^\s*SUBJ", text) else None
+    parsed_subject = fields.body_subject(text) or (
+        fields.body_subject(body) if text != body else None
+    )
     caveats = fields.parse_caveats(body)
     labelled = fields.has_classified_by(text)
     return Cable(
         reference_id=reference_id,
         canonical_id=canonical,
         created=created,
+        created_precision=created_precision or ("minute" if created else None),
         released=released,
         classification=normalise_classification(classification)
         or _body_classification(class_line, caveats),

@@ -267,6 +267,25 @@ def parse_tags(text: str) -> list[str]:
     return tags
 
 
+def body_subject(text: str) -> str | None:
+    """The subject a body states: its SUBJECT line, or a ``SUBJECT:`` run into a line of
+    other fields (the squashed text of some pages: ``... TAGS: PGOV SUBJECT: MODERATE TAJIK
+    ... REF: ...``); None when it states none."""
+    if re.search(r"(?im)^\s*SUBJ", text):
+        return parse_subject(text)
+    m = _INLINE_SUBJECT.search(text[:6000])
+    if m is None:
+        return None
+    line = text[m.end() : text.find("\n", m.end()) if "\n" in text[m.end() :] else None]
+    stop = _SUBJECT_STOP.search(" " + line) or _INLINE_END.search(" " + line)
+    subject = clean(_unpaged((" " + line)[: stop.start()] if stop else line)).strip(" :")
+    return subject or None
+
+
+_INLINE_SUBJECT = re.compile(r"\bSUBJ(?:ECT)?[ \t]*:[ \t]*")
+_INLINE_END = re.compile(r"\s(?:¶|\d{1,2}\s?\.\s?\((?:[A-Z]{1,3}|[A-Z]{1,2}/[A-Z]+)\))")
+
+
 def parse_subject(text: str) -> str | None:
     """The SUBJECT line with its continuation lines joined: one clean line of text (also
     when the subject starts on the line after an empty ``SUBJECT:``), without the page

@@ -13,6 +13,7 @@ import re
 from cablegate.errors import ReadError
 from cablegate.model import CLASSIFICATIONS, Cable, Provenance
 from cablegate.parse import normalise_classification, parse_cable
+from cablegate.parse.header import parse_transmission
 
 FORMAT = "text-export"
 _ID_LINE = re.compile(r"[0-9]{2}[0-9A-Z\-]{3,60}")
@@ -107,15 +108,17 @@ def read_text_export(data: bytes, path: str) -> Cable:
     if not _ID_LINE.fullmatch(ref_id):
         raise ReadError(path, f"first line {ref_id[:40]!r} is not a reference ID")
     try:
-        created = dt.datetime.strptime(date_text, _DATE_FORMAT).astimezone(dt.UTC)
+        written = dt.datetime.strptime(date_text, _DATE_FORMAT)
     except ValueError:
         raise ReadError(path, f"third line {date_text[:40]!r} is not a date") from None
     header, body = split_boxes(lines[5] if len(lines) > 5 else "", ref_id)
+    created, precision = _created(written, date_text, header)
     return parse_cable(
         ref_id,
         header,
         body,
         created=created,
+        created_precision=precision,
         classification=classification,
         origin=origin,
         subject=subject,
@@ -123,14 +126,34 @@ def read_text_export(data: bytes, path: str) -> Cable:
     )
 
 
+def _created(written: dt.datetime, text: str, header: str) -> tuple[dt.datetime, str]:
+    """The creation time a file's third line means. The export writes the creation *date*
+    at local midnight (``Sat Jan 03 00:00:00 +0100 2009``): that is the date, not the
+    instant 23:00 UTC the day before; the telegram's date-time group (``030207Z JAN 09``)
+    gives its time when it falls on that date or next to it. Midnight in UTC written
+    ``+0000`` and any other time are instants; ``-0000`` (RFC 2822's "no zone") is how
+    :func:`write_text_export` writes a date known only to the day."""
+    offset = written.utcoffset()
+    if written.time() != dt.time(0, 0) or (offset == dt.timedelta(0) and "-0000" not in text):
+        return written.astimezone(dt.UTC), "minute"
+    day = written.date()
+    dtg = parse_transmission(header).dtg_datetime
+    if dtg is not None and abs((dtg.date() - day).days) <= 1:
+        return dtg, "minute"
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC), "day"
+
+
 def write_text_export(cable: Cable) -> str:
     """The cable in the export's layout (the inverse of :func:`read_text_export`)."""
     created = cable.created or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    when = created.strftime(_DATE_FORMAT)
+    if cable.created_precision == "day":
+        when = when.replace("+0000", "-0000")  # a date, no zone (see _created)
     return "\n".join(
         [
             cable.reference_id,
             cable.subject or "",
-            created.strftime(_DATE_FORMAT),
+            when,
             cable.classification or "",
             cable.origin or "",
             cable.header + cable.body,
