@@ -60,6 +60,10 @@ _ROW = re.compile(
 some scraped pages carry inside their body."""
 
 
+_REFID = re.compile(r"(?m)^[ \t]*refid:[ \t]*(\d{2}[A-Z][A-Z0-9-]*?\d+)\b")
+"""The ``refid:`` line of a dump record in the ``id: / date: / refid:`` layout."""
+
+
 def own_text(body: str, canonical: str) -> str:
     """The part of a body that is this cable's text. Some pages of the release hold a cut
     preview followed by a dump row of the same cable and its whole text (then the text
@@ -67,7 +71,8 @@ def own_text(body: str, canonical: str) -> str:
     post's telegram with its own routing header (then that and all after it are not this
     cable's)."""
     start, end = 0, len(body)
-    for m in _ROW.finditer(body):
+    rows = sorted([*_ROW.finditer(body), *_REFID.finditer(body)], key=lambda m: m.start())
+    for m in rows:
         if canonical_id(m.group(1)) == canonical:
             start = start or m.end()
         elif m.start() > start:
@@ -234,6 +239,12 @@ _TAG_SPLIT = re.compile(r"[\s,;/\-]+")
 _TAGS_LINE = re.compile(r"(?<![A-Za-z])TAGS?(?:[ \t]*:|[ \t]+(?=[A-Z]{2}))[ \t]*(.*)", re.I)
 
 
+_TAGS_END = re.compile(
+    r"(?i)\bSUBJ(?:ECT)?\s*:|\bREFS?\s*:|\bclassified\s+by\b|\bE\.\s?O\.\s?1\d{4}"
+    r"|\s\d{8}\s+\d{3}(?:\.\d)?\s+OF\s+\d{3}\b"
+)
+
+
 def has_tags(text: str) -> bool:
     """Whether the text has a TAGS field."""
     return _TAGS_LINE.search(text) is not None
@@ -258,6 +269,9 @@ def parse_tags(text: str) -> list[str]:
         block = " ".join(lines)
     else:
         block = text.split("\n", 1)[0]
+    end = _TAGS_END.search(block)
+    if end:  # a TAGS line run together with the subject or the next field
+        block = block[: end.start()]
     block = block.replace(_PILCROW, " ").replace("(", " ").replace(")", " ")
     tags: list[str] = []
     for token in _TAG_SPLIT.split(block):
@@ -277,13 +291,15 @@ def body_subject(text: str) -> str | None:
     if m is None:
         return None
     line = text[m.end() : text.find("\n", m.end()) if "\n" in text[m.end() :] else None]
-    stop = _SUBJECT_STOP.search(" " + line) or _INLINE_END.search(" " + line)
-    subject = clean(_unpaged((" " + line)[: stop.start()] if stop else line)).strip(" :")
+    stops = [m.start() for r in (_SUBJECT_STOP, _INLINE_END) if (m := r.search(" " + line))]
+    subject = clean(_unpaged((" " + line)[: min(stops)] if stops else line)).strip(" :")
     return subject or None
 
 
 _INLINE_SUBJECT = re.compile(r"\bSUBJ(?:ECT)?[ \t]*:[ \t]*")
-_INLINE_END = re.compile(r"\s(?:¶|\d{1,2}\s?\.\s?\((?:[A-Z]{1,3}|[A-Z]{1,2}/[A-Z]+)\))")
+_INLINE_END = re.compile(
+    r"(?i)\s(?:¶|\d{1,2}\s?\.\s?\((?:[A-Z]{1,3}|[A-Z]{1,2}/[A-Z]+)\)|classified\s+by\b|refs?\s*:)"
+)
 
 
 def parse_subject(text: str) -> str | None:
@@ -297,6 +313,10 @@ def parse_subject(text: str) -> str | None:
     m = _EMPTY_SUBJECT.match(text, at)
     if m and not re.match(r"(?i)\s*(?:REF|TAGS|CLASSIFIED|E\.\s*O|\d{1,2}\s*\.)", text[m.end() :]):
         text = text[: m.end()].rstrip() + " " + text[m.end() :]  # ``SUBJECT:`` then the subject
+    # A page break inside the subject: its last words on the page marker's line.
+    text = (
+        text[:at] + _BROKEN_SUBJECT.sub(r" \1 \2", text[at : at + 600], count=1) + text[at + 600 :]
+    )
     block = _field_block(text, r"SUBJ(?:ECT)?")
     if block is None:
         return None
@@ -309,6 +329,9 @@ def parse_subject(text: str) -> str | None:
     return subject or None
 
 
+_BROKEN_SUBJECT = re.compile(
+    r"\n[ \t]*\n([^\n]*?\S)[ \t]+(\d{8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3})(?=[ \t]*\n)"
+)
 _EMPTY_SUBJECT = re.compile(r"(?i)[ \t]*SUBJ(?:ECT)?[ \t]*[:.]?[ \t]*(?:\n[ \t]*)+(?=\S)")
 _SUBJECT_STOP = re.compile(
     r"\s(?:E\.\s?O\.\s?1\d{4}|TAGS:|UNCLAS SECTION|REFS?:|Classified By:|CLASSIFIED BY:"
@@ -668,7 +691,7 @@ def parse_classification_reasons(text: str, section: str = "1.4") -> list[str]:
     blocks = _classified_by_blocks(text) if has_classified_by(text) else (_short(text) or "",)
     for block in blocks:
         # Words broken by a line end: "a nd", "reaso ns", "1. 4", "1 .4".
-        block = re.sub(r"(?i)\ba\s+nd\b", "and", block)
+        block = re.sub(r"(?i)\ba\s?n\s?d\b", "and", block)
         block = re.sub(r"\b1\s*\.\s*([45])\s*\.?", r"1.\1", block)
         m = _REASONS.search(block)
         if m is None:
@@ -791,6 +814,8 @@ def parse_summary(text: str) -> str | None:
     paragraph that ends with ``END SUMMARY``."""
     if not any(n in text for n in _SUMMARY_NEEDLES):
         return None
+    if "\\\n" in text or "\\ \n" in text:
+        text = _ESCAPED_END.sub("\n", text)
     start = None
     for word in _SUMMARY_WORD.finditer(text):
         # The label starts at most "BEGIN INTRODUCTION AND " before the word.
@@ -827,6 +852,9 @@ def parse_summary(text: str) -> str | None:
     chunk = re.sub(r"^(?:\s|[-=]{3,}|¶)*", "", chunk)
     chunk = re.sub(r"^\d{1,3}\s*\.\s*", "", chunk)
     chunk = re.sub(r"^\(?\s*[A-Za-z]{1,3}(?:\s*/{1,2}\s*[A-Za-z ]+)?\s*\)\s*", "", chunk)
+    again = _SUMMARY_LABEL.match(chunk)  # a heading, then "1. (C) Summary: ..."
+    if again and again.group().rstrip()[-1:] in (":", "."):
+        chunk = chunk[again.end() :]
     summary = clean(chunk).strip(" :-").rstrip(" (")
     return summary or None
 
@@ -834,11 +862,12 @@ def parse_summary(text: str) -> str | None:
 _SUMMARY_WORD = re.compile(r"SUMMARY|Summary|summary|SUmmary")
 _SUMMARY_LABEL = re.compile(
     r"(?i)\b(?:BEGIN\s+)?(?:INTRODUCTION\s*(?:AND|/)\s*)?SUMMARY"
-    r"(?:\s*(?:AND|/|&)\s*(?:COMMENTS?|ACTION\s+REQUESTS?|INTRODUCTION|ANALYSIS))*"
+    r"(?:\s*(?:AND|/|&)\s*(?:COMMENTS?|ACTION\s+REQUESTS?|INTRODUCTION|ANALYSIS"
+    r"|RECOMMENDATIONS?|BACKGROUND|OUTLOOK))*"
     r"[ \t]*(?::|\.(?!\w)|-+|[ \t]{2,}(?=\S)|\n)"
 )
 _LABEL_PREFIX = re.compile(
-    r"[ \t¶]*(?:\d{1,3}[ \t]*\.?[ \t]*)?"
+    r"[ \t¶]*(?:.*?[.!?][ \t]+\d{1,3}[ \t]*\.[ \t]*|\d{1,3}[ \t]*\.?[ \t]*)?"
     r"(?:\(?[ \t]*[A-Za-z]{1,3}(?:[ \t]*/{1,2}[ \t]*[A-Za-z ]+)?\)[ \t]*)?"
 )
 _ESCAPED_END = re.compile(r"[ \t]*\\[ \t]*\n")
@@ -865,7 +894,7 @@ def parse_comment(text: str) -> str | None:
 _TRAILER = re.compile(
     r"^(?:UNCLAS(?:SIFIED)?|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|NOFORN|SIPDIS|NNNN?|BT|"
     r"END|EXEMPT|GP-\d|#+\d*|.*CABLE ENDS.*|\*+|.*SYSTEMATIC REVIEW.*|.*GRAFELD.*|"
-    r".*DECLASSIFIED/RELEASED.*|v\d+(?:\.\d+)+|>|\"|PAGE \d+\s.*|"
+    r".*DECLASSIFIED/RELEASED.*|v\d+(?:\.\d+)+|>|\"|PAGE \d+\s.*|.*\.\.\.|"
     r"\d{4}[A-Z]{3,}\d{5}\s*-\s.*|"
     r"(?-i:VZCZC\S*|[A-Z]{4,8}/.*|[A-Z]{1,2} \d{6}Z.*|"
     r"(?:FM|TO|INFO|DE|ZNY|ZEN|[A-Z]{2}\s+RU[A-Z]{3})\s.*)|"
@@ -875,6 +904,7 @@ _TRAILER = re.compile(
 """Lines that may follow the signature: classification and handling lines, ``NNNN``, page
 headers, the archive's ``2004CARACA01540 - UNCLASSIFIED`` and ``v1.6.2`` trailers, and the
 routing header of a next section (``VZCZC...``, ``DE RUEHFR #3740``, ``RUEHC/SECSTATE ...``)."""
+_WEBSITE_SIGNER = re.compile(r"(?i)classified website:.*\s(?-i:([A-Z][A-Za-z'’-]+))\s*$")
 _RUN_ON = re.compile(r'\s*",\s*\d{1,2}/\d{1,2}/\d{4},|\n[ \t]*VZCZC')
 """Where a page's text runs on past its signature: a dump row's next fields, or the
 routing header of the cable's next section."""
@@ -936,6 +966,9 @@ def _signers(text: str) -> list[str]:
         seen += 1
         if seen > 12:
             return []
+        site = _WEBSITE_SIGNER.search(line)
+        if site:  # "Visit London's Classified Website: http://... Tuttle"
+            return [site.group(1)]
         words = line.split()
         while 1 < len(words) <= 3 and _is_title(words[0]) and words[0] not in ("THE", "AND"):
             words.pop(0)  # a short line of a title and a name: "CDA Griffiths"

@@ -65,7 +65,7 @@ def _section_lines(header: str, keyword: str) -> list[str]:
     lines = _addresses(header).split("\n")
     out: list[str] = []
     inside = False
-    for line in lines:
+    for i, line in enumerate(lines):
         stripped = line.strip()
         word = stripped.split(" ", 1)[0] if stripped else ""
         if word == keyword:
@@ -75,10 +75,23 @@ def _section_lines(header: str, keyword: str) -> list[str]:
                 out.append(rest)
             continue
         if inside:
-            if word in _SECTION_WORDS or not stripped or word == "FM":
+            if not stripped:
+                if _next_is_address(lines, i):
+                    continue  # a blank line inside the list
+                break
+            if word in _SECTION_WORDS or word == "FM":
                 break
             out.append(stripped)
     return out
+
+
+def _next_is_address(lines: list[str], i: int) -> bool:
+    """Whether the next non-blank line after ``i`` is an address with its routing indicator
+    (``RHEHAAA/NSC WASHDC``)."""
+    for line in lines[i + 1 :]:
+        if line.strip():
+            return bool(re.match(r"[ \t]*[A-Z]{4,8}/[A-Z]", line))
+    return False
 
 
 def parse_recipient(line: str) -> Recipient | None:
