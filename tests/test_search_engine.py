@@ -711,6 +711,27 @@ def test_an_index_behind_the_archive_catches_up(
         assert_same_as_rebuilt(archive, path, tmp_path / "clean.index")
 
 
+def test_a_new_version_replaces_its_document_in_the_index(
+    tmp_path: Path, new_db: NewDb, index_env
+) -> None:
+    """One document a cable: a new version's text replaces the old one's (the old words no
+    longer find it, and no query counts it twice)."""
+    path = index_env("versions")
+    with Archive.open(new_db("versions")) as archive:
+        [cid] = write_synthetic(tmp_path / "in", [990002], "zqxfirstword")
+        ingest(archive, [tmp_path / "in"], jobs=1)
+        assert ids(archive, "zqxfirstword") == {cid}
+        (tmp_path / "in" / f"{cid}.txt").write_text(
+            synthetic_cable(990002, "zqxfirstword").replace("zqxfirstword plan", "zqxsecond plan"),
+            encoding="utf-8",
+        )
+        assert ingest(archive, [tmp_path / "in"], jobs=1).versions == 1
+        assert search(archive, "officials").total == 1 == archive.public_count()
+        assert ids(archive, "zqxsecond") == {cid}
+        assert search(archive, '"zqxfirstword plan"').total == 0
+        assert opened(path).searcher().num_docs == archive.public_count() + 1
+
+
 def _facet_truth(archive: Archive) -> dict[str, Counter[str]]:
     """Origin, tag and year counts of the public cables, read from the records."""
     cables = [archive.cable(cid) for cid in archive.ids()]

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cablegate.model import Cable
-from cablegate.parse.ids import split_id
+from cablegate.parse.ids import canonical_id, split_id
 from cablegate.readers.cables_csv import write_row
 from cablegate.readers.collect import read_paths
 from cablegate.readers.text_export import write_text_export
@@ -101,7 +101,7 @@ class Synthesizer:
         origin = self.origins.get(station) or f"Embassy {station.title()}"
         return Cable(
             reference_id=ref_id,
-            canonical_id=ref_id,
+            canonical_id=canonical_id(ref_id),
             created=created,
             classification=level,
             origin=origin,

@@ -64,6 +64,20 @@ _REFID = re.compile(r"(?m)^[ \t]*refid:[ \t]*(\d{2}[A-Z][A-Z0-9-]*?\d+)\b")
 """The ``refid:`` line of a dump record in the ``id: / date: / refid:`` layout."""
 
 
+def _record_start(body: str, m: re.Match[str]) -> int:
+    """Where the dump record of a row starts: its ``id:`` line for the ``id: / date: /
+    refid:`` layout, else the row itself."""
+    if m.re is _REFID:
+        before = list(
+            re.finditer(
+                r"(?m)^[ \t]*id:[ \t]*\d+[ \t]*$", body[max(0, m.start() - 300) : m.start()]
+            )
+        )
+        if before:
+            return max(0, m.start() - 300) + before[-1].start()
+    return m.start()
+
+
 def own_text(body: str, canonical: str) -> str:
     """The part of a body that is this cable's text. Some pages of the release hold a cut
     preview followed by a dump row of the same cable and its whole text (then the text
@@ -76,14 +90,19 @@ def own_text(body: str, canonical: str) -> str:
         if canonical_id(m.group(1)) == canonical:
             start = start or m.end()
         elif m.start() > start:
-            end = m.start()
+            record = _record_start(body, m)
+            if len(body[start:record].strip()) < 200:
+                break  # the other cable's record is all the page holds: it is the text
+            end = record
             break
     own = split_id(canonical)
     for m in _ROUTED.finditer(body, start, end):
         code = station_code(re.sub(r"^(?:AMEMBASSY|AMCONSUL|USMISSION|AMEMB)\s+", "", m.group(1)))
         if own and code and code != own[1]:
             header = list(_HEADER_LINE.finditer(body, start, m.start()))
-            end = header[0].start() if header else m.start()
+            cut = header[0].start() if header else m.start()
+            if len(body[start:cut].strip()) >= 200:  # else that telegram is the text itself
+                end = cut
             break
     if (start, end) == (0, len(body)):
         return body

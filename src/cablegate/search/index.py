@@ -287,8 +287,11 @@ class SearchIndex:
                     changed = archive.changed_since(state.seq)
                     for start in range(0, len(changed), 1000):
                         chunk = changed[start : start + 1000]
-                        for row in chunk:
-                            writer.delete_documents_by_term("row", row)
+                        # By a query: the bindings' delete_documents_by_term reads a Python int
+                        # as i64, whose term never matches this u64 field (tantivy-py 0.27).
+                        writer.delete_documents_by_query(
+                            tantivy.Query.term_set_query(SCHEMA, "row", list(chunk))
+                        )
                         for row, data in archive.current_data(chunk):
                             writer.add_json(document_json(row, data).decode())
                 _put_state(writer, IndexState(identity, last, FORMAT))

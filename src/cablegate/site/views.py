@@ -189,7 +189,10 @@ def cable_page(
     body = markup.render(
         cable.body,
         markup.paragraph_spans(cable.body)
-        + markup.tag_spans(cable.body, cable.tags, urls.tag_url, _meaning)
+        # Only tags with a listing: an older version may carry a tag no current cable has.
+        + markup.tag_spans(
+            cable.body, [t for t in cable.tags if t in pane.counts["tag"]], urls.tag_url, _meaning
+        )
         + markup.reference_spans(cable.body, linked),
     )
     origin_number = pane.origin_numbers.get(cable.origin or "")
