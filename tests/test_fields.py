@@ -440,3 +440,192 @@ def test_partial_extract() -> None:
         "CONFIDENTIAL PTQ2529 ...",
     )
     assert cable.partial
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "reasons"),
+    [
+        # Titles and offices are not names; an office with a slash is not split into one.
+        (
+            "Classified By: PolCouns Ted Osius for reasons 1.4 (b) and (d).",
+            ["Ted Osius"],
+            ["1.4(b)", "1.4(d)"],
+        ),
+        ("Classified By: A/DCM John Doe, Reason 1.5 (B,D)", ["John Doe"], ["1.5(b)", "1.5(d)"]),
+        (
+            "Classified by Minister-Counselor for Economic and Political Affairs William R. "
+            "Stewart for reason 1.4 (d).",
+            ["William R. Stewart"],
+            ["1.4(d)"],
+        ),
+        # Reason letters are not names.
+        (
+            "Classified By: LAURENCE WOHLERS, POLITICAL MINISTER COUNSELOR FOR REASO NS 1.4(B) "
+            "AND (D)",
+            ["LAURENCE WOHLERS"],
+            ["1.4(b)", "1.4(d)"],
+        ),
+        (
+            "Classified By: D/Polcouns Art Muirhead for Reason 1.4 (B, D)",
+            ["Art Muirhead"],
+            ["1.4(b)", "1.4(d)"],
+        ),
+        # A name over two lines; particles; suffixes as written.
+        (
+            "Classified By: Ambassador Carol van Voorst for reasons 1.4 (b) and \n(d).",
+            ["Carol van Voorst"],
+            ["1.4(b)", "1.4(d)"],
+        ),
+        (
+            "Classified By: DCM Robert O. Blake, Jr., Reasons 1.4 (B,D).",
+            ["Robert O. Blake, Jr."],
+            ["1.4(b)", "1.4(d)"],
+        ),
+        (
+            "Classified By: Stephenson, Ambassador; REASON: 1.4(B), (D)",
+            ["Stephenson"],
+            ["1.4(b)", "1.4(d)"],
+        ),
+        # Only an office, or a redaction: no name.
+        ("CLASSIFIED BY AMBASSADOR REASONS 1.5 (B, D)", [], ["1.5(b)", "1.5(d)"]),
+        ("Classified By: XXXXXXXXXXXX for reasons 1.4(b,d).", [], ["1.4(b)", "1.4(d)"]),
+        # Words a line end broke.
+        (
+            "Classified By: Economic Counselor Richard Sanders,for reasons 1.4 (b) a \nnd (d)",
+            ["Richard Sanders"],
+            ["1.4(b)", "1.4(d)"],
+        ),
+    ],
+)
+def test_classified_by_names_and_reasons(text: str, names: list[str], reasons: list[str]) -> None:
+    assert parse_classified_by(text) == names
+    assert parse_classification_reasons(text) == reasons
+
+
+def test_bare_reason_letters_take_the_section_of_their_date() -> None:
+    assert parse_classification_reasons("Classified By: X Y; Reasons (b) and (d)") == [
+        "1.4(b)",
+        "1.4(d)",
+    ]
+    assert parse_classification_reasons("CLASSIFIED BY: A B, REASON E.O. 12958 (D)", "1.5") == [
+        "1.5(d)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "starts", "ends"),
+    [
+        (
+            "1. (C) Summary/Comment: Senior official confirmed it.  End summary/comment.\n",
+            "Senior official",
+            "confirmed it.",
+        ),
+        (
+            "SUMMARY\n========\n1.  (C) Former president has a plan.  End Summary.\n",
+            "Former president",
+            "has a plan.",
+        ),
+        (
+            "2.  (SBU) SUMMARY AND COMMENT: Port officials are satisfied.  (END\nSUMMARY AND "
+            "COMMENT)\n",
+            "Port officials",
+            "are satisfied.",
+        ),
+        (
+            "¶1.  (C)  SUMMARY  During their trip, CODEL Cardin met.  END SUMMARY\n",
+            "During their trip",
+            "Cardin met.",
+        ),
+        # "END SUMMARY" is an end, never a start; with no label, its paragraph is the summary.
+        (
+            "¶2. (C) ALONG WITH THE GROWING STRENGTH OF REFAH, IT GAINS.  END SUMMARY\n",
+            "ALONG WITH",
+            "IT GAINS.",
+        ),
+        (
+            "SUMMARY\n\n1. (C) Summary: The ambassador posited a view.  End Summary.\n",
+            "The ambassador",
+            "a view.",
+        ),
+    ],
+)
+def test_summary_forms(text: str, starts: str, ends: str) -> None:
+    summary = parse_summary(text)
+    assert summary is not None and summary.startswith(starts) and summary.endswith(ends)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "the meeting.\n\nBrownfield \n \n \nNNNN \n      2004CARACA03373 - CONFIDENTIAL\n",
+            ["Brownfield"],
+        ),
+        (
+            "END COMMENT. \nSEMBLER \n \n   CONFIDENTIAL \n \n> \n 2003ROME02045 - Classification: "
+            "CONFIDENTIAL \n",
+            ["SEMBLER"],
+        ),
+        ("the end.\nCDA Griffiths\n", ["Griffiths"]),
+        (
+            "the end.\nPEKALA\n\nVZCZCXRO2290\nRR RUEHAG\nDE RUEHFR #3740 2530513\nZNY CCCCC ZZH\n"
+            "R 100513Z SEP 07\nFM AMEMBASSY PARIS\nTO RUEHC/SECSTATE WASHDC 9982\n",
+            ["PEKALA"],
+        ),
+        (
+            "Visit London's Classified Website: http://www.state.sgov.gov/p/eur/london Tuttle\n",
+            ["Tuttle"],
+        ),
+    ],
+)
+def test_signers_after_trailers(text: str, expected: list[str]) -> None:
+    assert parse_signers(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "SUBJECT: INDIA-EU SUMMIT PREVIEW NEW DELHI 00002591  001.2 OF 003 \n\nClassified",
+            "INDIA-EU SUMMIT PREVIEW",
+        ),
+        (
+            "SUBJECT:\n\nARAB LEAGUE SPOKESMAN BRIEFS Classified By: Minister Counselor X",
+            "ARAB LEAGUE SPOKESMAN BRIEFS",
+        ),
+        (
+            "SUBJECT: KIDNAPPING OF THE U.S. \n\nAMBASSADOR BRASILIA 00001239 001.2 OF 004 \n\n"
+            "Classified By: X",
+            "KIDNAPPING OF THE U.S. AMBASSADOR",
+        ),
+    ],
+)
+def test_subjects_without_page_markers(text: str, expected: str) -> None:
+    assert parse_subject(text) == expected
+
+
+def test_tags_stop_where_the_subject_runs_into_them() -> None:
+    line = "E.O. 12958: DECL: 11/02/10 TAGS: PREL, PTER, RU SUBJECT: KARIMOV URGES COOPERATION"
+    assert parse_tags(line) == ["PREL", "PTER", "RU"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("90STATE255577TOSEC140323", "90STATE255577"),
+        ("08ACCRA001382SUSPECTEDDUPLICATE1392", "08ACCRA1382"),
+        ("09SECTION02OF03QRIPOLI583", "09TRIPOLI583"),
+        ("08ECTION01OF02MANAMA492", "08MANAMA492"),
+        ("06AITTAIPEI579", "06TAIPEI579"),
+        ("07IRANRPODUBAI23", "07RPODUBAI23"),
+        ("85KADUNA653", "85KADUNA653"),
+    ],
+)
+def test_canonical_ids_of_the_release_fold(raw: str, expected: str) -> None:
+    assert canonical_id(raw) == expected
+
+
+def test_station_aliases_of_ref_lines() -> None:
+    assert station_code("HCMC") == "HOCHIMINHCITY"
+    assert station_code("MADRAS") == "CHENNAI" and station_code("CALCUTTA") == "KOLKATA"
+    assert station_code("AIT TAIPEI") == "TAIPEI" and station_code("USDOC") == "USDOC"

@@ -916,7 +916,7 @@ _TRAILER = re.compile(
     r".*DECLASSIFIED/RELEASED.*|v\d+(?:\.\d+)+|>|\"|PAGE \d+\s.*|.*\.\.\.|"
     r"\d{4}[A-Z]{3,}\d{5}\s*-\s.*|"
     r"(?-i:VZCZC\S*|[A-Z]{4,8}/.*|[A-Z]{1,2} \d{6}Z.*|"
-    r"(?:FM|TO|INFO|DE|ZNY|ZEN|[A-Z]{2}\s+RU[A-Z]{3})\s.*)|"
+    r"(?:FM|TO|INFO|DE|ZNY|ZEN)\s.*|[A-Z]{2}\s+RU[A-Z]{3}.*)|"
     r"(?:[A-Z] ){3,}[A-Z]|-+|\.+|=+|\"|\(?END (?:TEXT|QUOTE)\.?\)?)\s*$",
     re.IGNORECASE,
 )
