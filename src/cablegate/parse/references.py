@@ -172,13 +172,13 @@ def _cables_in(
     found: list[tuple[str, str]] = []
     used_until = -1
     for i, tok in enumerate(tokens):
+        if i <= used_until:
+            continue
         number_text = tok.group()
         span = re.fullmatch(r"(\d{1,7})-(\d{2,7})", number_text)
         if span:
             number_text = span.group(1)
-        elif not re.fullmatch(r"0*\d{1,7}", number_text) or i <= used_until:
-            continue
-        if i <= used_until:
+        elif not re.fullmatch(r"0*\d{1,7}", number_text):
             continue
         number = int(number_text)
         best: tuple[int, str] | None = None
