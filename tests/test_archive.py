@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from tests.conftest import (
     BACKENDS,
     CORPUS,
     SEEDS,
-    NewDb,
     _database,
     dump_archive,
     requires_corpus,
@@ -245,91 +243,3 @@ def test_second_ingest_changes_nothing(
     assert again.unchanged == first.read - first.quarantined
     assert again.quarantined == first.quarantined
     assert dump_archive(db) == before
-
-
-def test_an_archive_of_schema_2_is_migrated(tmp_path: Path) -> None:
-    """Schema 3 added the browse order key, schema 4 sender and recipients to the full-text
-    index, schema 5 entries, visibility and articles of their own, schema 6 the change log
-    (dropping the in-database index for the search index outside it); an older archive gets
-    them when opened, every cable in it public, and its search index is rebuilt."""
-    from cablegate.demo import write_demo
-
-    write_demo(tmp_path / "demo", 40)
-    db = tmp_path / "old.db"
-    with Archive.open(db) as archive:
-        ingest(archive, [tmp_path / "demo"], jobs=1)
-        want = archive.conn.execute("SELECT id, sort_key FROM cables ORDER BY id").fetchall()
-        tags = archive.conn.execute("SELECT * FROM tags ORDER BY 1, 2").fetchall()
-    with sqlite3.connect(db) as conn:  # take the archive back to schema 2
-        for index in ("cables_order", "cables_origin_order", "cables_classification_order"):
-            conn.execute(f"DROP INDEX {index}")
-        conn.execute("DROP INDEX tags_order")
-        conn.execute("ALTER TABLE cables DROP COLUMN sort_key")
-        conn.execute("ALTER TABLE tags DROP COLUMN sort_key")
-        conn.execute("DROP TABLE changes")
-        conn.execute("CREATE VIRTUAL TABLE cables_fts USING fts5 (subject, body, content = '')")
-        conn.execute("DROP INDEX versions_due")
-        conn.execute("ALTER TABLE versions DROP COLUMN release_at")
-        conn.execute("ALTER TABLE versions DROP COLUMN published_at")
-        conn.execute("DROP TABLE entries")
-        conn.execute("DROP TABLE article_cables")
-        conn.execute("DROP TABLE articles")
-        conn.execute(
-            "CREATE TABLE articles (cable_id INTEGER NOT NULL, position INTEGER NOT NULL, "
-            "url TEXT NOT NULL, title TEXT, PRIMARY KEY (cable_id, position)) WITHOUT ROWID"
-        )
-        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
-    with Archive.open(db, create=False) as archive:
-        assert archive.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
-            "6",
-        )
-        assert not archive.dialect.has_table(archive.conn, "cables_fts")
-        assert archive.conn.execute(
-            "SELECT count(*), count(published_at), count(release_at) FROM versions"
-        ).fetchone() == (40, 40, 40)
-        assert archive.conn.execute("SELECT count(*) FROM entries").fetchone() == (40,)
-        assert archive.plan() == []
-        # The index built before knew changes the archive no longer logs: it is rebuilt.
-        hits = len(all_hits(archive, "from:secstate"))
-        assert 0 < hits < len(all_hits(archive, "")) == 40
-        assert (
-            archive.conn.execute("SELECT id, sort_key FROM cables ORDER BY id").fetchall() == want
-        )
-        assert archive.conn.execute("SELECT * FROM tags ORDER BY 1, 2").fetchall() == tags
-        assert archive.check() == []
-    assert len({key for _, key in want}) == len(want) == 40
-
-
-def test_an_archive_of_schema_4_is_migrated_on_either_database(
-    tmp_path: Path, new_db: NewDb
-) -> None:
-    """Schema 5 (entries, visibility, articles of their own) reached from schema 4 on both
-    databases: every cable public, the articles filled again from the stored records."""
-    from cablegate.demo import write_demo
-
-    write_demo(tmp_path / "demo", 30)
-    db = new_db("old")
-    with Archive.open(db) as archive:
-        ingest(archive, [tmp_path / "demo"], jobs=1)
-        before = dump_archive(db)
-        with archive.transaction() as conn:  # take it back to schema 4
-            conn.execute("DROP INDEX versions_due")
-            conn.execute("ALTER TABLE versions DROP COLUMN release_at")
-            conn.execute("ALTER TABLE versions DROP COLUMN published_at")
-            cascade = " CASCADE" if archive.dialect.name == "postgresql" else ""
-            for table in ("entries", "article_cables", "articles"):
-                conn.execute(f"DROP TABLE {table}{cascade}")  # and its foreign keys
-            conn.execute(
-                "CREATE TABLE articles (cable_id INTEGER NOT NULL, position INTEGER NOT NULL, "
-                "url TEXT NOT NULL, title TEXT, PRIMARY KEY (cable_id, position))"
-            )
-            conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
-    with Archive.open(db, create=False) as archive:
-        schema = archive.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        assert tuple(schema) == ("6",)
-        assert archive.plan() == [] and archive.check() == []
-    after = dump_archive(db)
-    assert {k: v for k, v in after.items() if k != "versions"} == {
-        k: v for k, v in before.items() if k != "versions"
-    }
-    assert [row[:5] for row in after["versions"]] == [row[:5] for row in before["versions"]]

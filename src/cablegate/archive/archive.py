@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +11,10 @@ import msgspec
 
 from cablegate.archive import db
 from cablegate.archive.history import Change, compare
-from cablegate.archive.records import decode_body, decode_cable, sort_key, version_order
-from cablegate.archive.schema import COLUMNS_ADDED, DROPPED, SCHEMA_VERSION
+from cablegate.archive.migrations import migrate
+from cablegate.archive.records import decode_body, decode_cable, version_order
 from cablegate.archive.store import PUBLIC, Published, Visibility, Writer, utc_now
 from cablegate.archive.url import DatabaseURL, parse_url
-from cablegate.errors import CablegateError
 from cablegate.model import Article, Cable
 
 
@@ -128,64 +126,7 @@ class Archive:
         self.close()
 
     def _migrate(self) -> None:
-        exists = self.dialect.has_table(self.conn, "meta")
-        if exists:
-            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row and int(row[0]) > SCHEMA_VERSION:
-                raise CablegateError(
-                    f"{self.url}: archive schema {row[0]} is newer than this cablegate "
-                    f"({SCHEMA_VERSION}); upgrade cablegate"
-                )
-            if row and int(row[0]) == SCHEMA_VERSION:
-                return
-        old = int(row[0]) if exists and row else None
-        script = ["BEGIN IMMEDIATE;"]
-        for version in range(old + 1 if old else SCHEMA_VERSION + 1, SCHEMA_VERSION + 1):
-            added = COLUMNS_ADDED.get(version, [])
-            script += [
-                self.dialect.ddl(f"ALTER TABLE {table} ADD COLUMN {column};")
-                for table, column in added
-            ]
-            script += [f"{sql};" for sql in DROPPED.get(version, [])]
-        script += [
-            self.dialect.tables(),
-            # Which archive this is, for the search index kept outside it (uuid4: hex only).
-            f"INSERT INTO meta (key, value) VALUES ('archive_id', '{uuid.uuid4().hex}') "
-            "ON CONFLICT (key) DO NOTHING;",
-            f"INSERT INTO meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}') "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value;",
-            "COMMIT;",
-        ]
-        self.dialect.run_script(self.conn, "".join(script))
-        if old is not None and old < 5:
-            self._entries_and_articles()
-        if old is not None and old < 3:
-            self._backfill_sort_keys()
-
-    def _backfill_sort_keys(self) -> None:
-        """Schema 2 -> 3: the browse order key of every cable and tag row."""
-        with self.transaction() as conn:
-            conn.create_function("sort_key", 3, sort_key, deterministic=True)
-            conn.execute("UPDATE cables SET sort_key = sort_key(released, created, canonical_id)")
-            conn.execute(
-                "UPDATE tags SET sort_key = "
-                "(SELECT c.sort_key FROM cables c WHERE c.id = tags.cable_id)"
-            )
-
-    def _entries_and_articles(self) -> None:
-        """Schema 4 -> 5: every cable and version so far was public; the articles each site
-        page listed, from the stored records."""
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO entries (id, canonical_id, versions) "
-                "SELECT id, canonical_id, versions FROM cables"
-            )
-            conn.execute("UPDATE versions SET release_at = ingested_at, published_at = ingested_at")
-            writer = self.writer(utc_now())
-            for (data,) in conn.execute("SELECT data FROM versions ORDER BY cable_id, number"):
-                cable = decode_cable(data)
-                for article in cable.articles:
-                    writer.article(article.url, article.title, cables=[cable.canonical_id])
+        migrate(self)  # cablegate.archive.migrations: a step per schema version
 
     # -- transactions ----------------------------------------------------------------------
 

@@ -33,10 +33,14 @@ tables, so what is not yet public is not there to leak.
   up from here; ``meta.archive_id`` tells it which archive it belongs to.
 
 Schemas 1-5 kept a full-text index in the database (FTS5, or a ``tsvector`` column in
-PostgreSQL); schema 6 drops it.
+PostgreSQL); schema 6 drops it. An older archive is brought here a version at a time by
+:mod:`cablegate.archive.migrations`, whose steps add what each version added, by name, from
+the definitions below.
 """
 
 from __future__ import annotations
+
+import re
 
 SCHEMA_VERSION = 6
 
@@ -153,22 +157,30 @@ CREATE TABLE IF NOT EXISTS browse (
 ) WITHOUT ROWID;
 """
 
-COLUMNS_ADDED = {
-    3: [
-        ("cables", "sort_key TEXT NOT NULL DEFAULT ''"),
-        ("tags", "sort_key TEXT NOT NULL DEFAULT ''"),
-    ],
-    5: [("versions", "release_at TEXT"), ("versions", "published_at TEXT")],
-}
-"""Columns each schema version added to existing tables (``ALTER TABLE`` when migrating)."""
 
-DROPPED = {
-    3: ["DROP INDEX IF EXISTS cables_origin", "DROP INDEX IF EXISTS cables_classification"],
-    5: ["DROP TABLE IF EXISTS articles"],
-    6: ["DROP TABLE IF EXISTS cables_fts"],
-}
-"""Statements each schema version runs first when migrating (what it replaced; schema 5's
-articles are filled again from the stored records)."""
+def statements(script: str) -> list[str]:
+    """The statements of a script of table definitions, each with its ``;`` (none of ours
+    has one inside it)."""
+    return [sql.strip() + ";" for sql in script.split(";") if sql.strip()]
+
+
+def definition(name: str) -> str:
+    """The ``CREATE`` statement of one table or index of :data:`TABLES` (for the migration
+    step that adds it: :mod:`cablegate.archive.migrations`)."""
+    for sql in statements(TABLES):
+        match = re.match(r"CREATE (?:UNIQUE )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)", sql)
+        if match and match[1] == name:
+            return sql
+    raise KeyError(name)
+
+
+def column(table: str, name: str) -> str:
+    """One column's definition in its table's statement (for ``ALTER TABLE … ADD COLUMN``)."""
+    for line in definition(table).splitlines()[1:]:
+        if line.split()[:1] == [name]:
+            return line.strip().rstrip(",")
+    raise KeyError(f"{table}.{name}")
+
 
 BROWSE_KINDS = ("reldate", "month", "origin", "tag", "classification")
 """Kinds of ``browse`` rows: release day, creation month, origin, tag, classification."""
