@@ -5,9 +5,14 @@
                                    it is there, else a demo set made here) into the archive
                                    (cablegate.db, or $CABLEGATE_DB), then serve the site on
                                    http://127.0.0.1:8000/ ($CABLEGATE_PORT) until Ctrl-C
-    python3 dev.py test [ARGS ...] install, then run the test suite (ARGS go to pytest)
+    python3 dev.py test [ARGS ...] install with the test tools, then run the test suite (ARGS
+                                   go to pytest)
 
-Installing makes ``.venv`` and fills it from the lock file (``uv.lock``) with uv.
+Installing makes ``.venv`` and fills it from the lock file (``uv.lock``) with uv: ``up`` the
+runtime only (cablegate, with its ``postgresql`` extra), ``test`` the test tools too (the
+``dev`` group). Neither removes what is there already, so ``up`` after ``test`` keeps the
+test tools; a fresh ``up`` installs none. Settings are read by cablegate itself (see
+``cablegate.settings``, which this file cannot import before it is installed).
 """
 
 from __future__ import annotations
@@ -29,14 +34,27 @@ def run(*cmd: str | Path) -> None:
     subprocess.run([str(c) for c in cmd], cwd=ROOT, check=True)
 
 
-def install() -> None:
+def install(tests: bool) -> None:
+    """The locked packages into ``.venv``: the runtime (PostgreSQL support included: it is
+    how servers run), and with ``tests`` the ``dev`` group (pytest, ruff, mypy, ...)."""
     if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be started by an older python3)
         sys.exit(f"cablegate needs Python 3.11 or newer, this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         venv.create(VENV, with_pip=True)
     if not (BIN / "uv").exists():
         run(BIN / "python", "-m", "pip", "install", "-q", f"uv=={UV_VERSION}")
-    run(BIN / "uv", "sync", "--frozen", "--inexact", "--quiet")
+    groups = [] if tests else ["--no-default-groups"]
+    # --inexact: what is installed stays (the test tools, when up follows test)
+    sync = ["sync", "--frozen", "--inexact", "--quiet", "--extra", "postgresql", *groups]
+    run(BIN / "uv", *sync)
+
+
+def install_runtime() -> None:
+    install(tests=False)
+
+
+def install_tests() -> None:
+    install(tests=True)
 
 
 def default_collection() -> list[str]:
@@ -52,11 +70,16 @@ def main(argv: list[str]) -> None:
     command, args = (argv[0], argv[1:]) if argv else ("up", [])
     if command not in {"up", "test"}:
         sys.exit(__doc__)
-    install()
     if command == "test":
+        install_tests()
         run(BIN / "python", "-m", "pytest", "-n", "2", "--dist", "loadgroup", *args)
         return
+    install_runtime()
     paths = args or default_collection()
+    # The settings CABLEGATE_DB and CABLEGATE_PORT (cablegate.settings, which dev.py cannot
+    # import before cablegate is installed): the archive is named here to say where the
+    # collection goes; the port, like every other setting, reaches `cablegate serve` through
+    # the environment.
     db = os.environ.get("CABLEGATE_DB") or f"sqlite:///{ROOT / 'cablegate.db'}"
     print(f"Ingesting {', '.join(paths)} into {db} ...", flush=True)
     os.environ["CABLEGATE_DB"] = db
@@ -64,8 +87,7 @@ def main(argv: list[str]) -> None:
     if result.returncode not in (0, 1):  # 1: some inputs missing or all quarantined, said above
         sys.exit(result.returncode)
     run(BIN / "cablegate", "stats")
-    port = os.environ.get("CABLEGATE_PORT", "8000")
-    run(BIN / "cablegate", "serve", "--port", port)
+    run(BIN / "cablegate", "serve")
 
 
 if __name__ == "__main__":

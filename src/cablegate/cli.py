@@ -7,7 +7,7 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import msgspec
 import typer
@@ -24,6 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cablegate import logs, settings
 from cablegate.archive import Archive, Change
 from cablegate.archive.store import PRIVATE, PUBLIC, Visibility
 from cablegate.errors import CablegateError, ReadError
@@ -41,9 +42,38 @@ err = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 
+def _option(setting: settings.Setting[object], *flags: str, **extra: Any) -> Any:
+    """A typer option for a setting: its flag, variable and help from the table."""
+    assert setting.option is not None
+    return typer.Option(
+        setting.option,
+        *flags,
+        envvar=setting.env,
+        help=setting.help,
+        show_default=setting.default is not None
+        and (setting.shown_default == str(setting.default) or setting.shown_default),
+        **extra,
+    )
+
+
 @app.callback()
-def _main() -> None:
+def _main(
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            settings.LOG_LEVEL.option,
+            help=f"{settings.LOG_LEVEL.help} \\[env var: {settings.LOG_LEVEL.env}]",
+            show_default=settings.LOG_LEVEL.shown_default,
+            parser=settings.LOG_LEVEL.parse,
+        ),
+    ] = None,
+) -> None:
     """Turn a raw dump of diplomatic cables into a published, searchable archive."""
+    try:  # every setting, before a subcommand reads any (their variables are in --help)
+        settings.check()
+    except settings.SettingError as exc:
+        _fail(str(exc))
+    logs.configure(log_level or settings.LOG_LEVEL.get())
 
 
 class OutputFormat(StrEnum):
@@ -127,26 +157,9 @@ def demo(
     err.print(f"wrote {len(paths)} demo cables to {out}", highlight=False)
 
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="CABLEGATE_DB",
-        help="Archive database URL (sqlite:///cablegate.db) or SQLite file path.",
-        show_default="sqlite:///cablegate.db",
-    ),
-]
-
-
-IndexOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--index",
-        envvar="CABLEGATE_INDEX",
-        help="The search index folder (default: beside an SQLite archive, x.db -> x.index; "
-        "for PostgreSQL in ~/.cache/cablegate). Rebuilt from the archive when missing.",
-    ),
-]
+DbOption = Annotated[str | None, _option(settings.DB)]
+IndexOption = Annotated[Path | None, _option(settings.INDEX)]
+BaseUrlOption = Annotated[str, _option(settings.BASE_URL)]
 
 
 PrivateOption = Annotated[
@@ -188,8 +201,7 @@ def _shown(db: str | None) -> str:
 
 
 def _open(db: str | None, create: bool = False, index: Path | None = None) -> Archive:
-    if index is not None:  # the search index (worker processes inherit it)
-        os.environ["CABLEGATE_INDEX"] = str(index)
+    settings.INDEX.export(index)  # the search index (worker processes inherit it)
     try:
         return Archive.open(db, create=create)
     except (CablegateError, ValueError) as exc:
@@ -341,7 +353,7 @@ def _describe(change: Change) -> str:
 def _canonical(cable_id: str) -> str:
     from cablegate.parse import canonical_id
 
-    return canonical_id(cable_id) or cable_id
+    return canonical_id(cable_id)
 
 
 @app.command()
@@ -582,19 +594,12 @@ def serve(
     db: DbOption = None,
     index: IndexOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    base_url: Annotated[str, typer.Option(help="Public URL of the site, for share links.")] = "",
+    port: Annotated[int, _option(settings.PORT)] = settings.PORT.default,
+    base_url: BaseUrlOption = settings.BASE_URL.default,
     workers: Annotated[
         int, typer.Option("--workers", "-w", help="Server processes (0: one per core).")
     ] = 1,
-    read_db: Annotated[
-        str | None,
-        typer.Option(
-            "--read-db",
-            envvar="CABLEGATE_READ_DB",
-            help="A read-only replica of --db to read pages from (writes still go to --db).",
-        ),
-    ] = None,
+    read_db: Annotated[str | None, _option(settings.READ_DB)] = settings.READ_DB.default,
 ) -> None:
     """Serve the Cable Viewer website from the archive. Any number of servers may share
     one PostgreSQL archive (behind a load balancer), reading from replicas with --read-db;
@@ -614,29 +619,27 @@ def serve(
         f"http://{host}:{port}/ ({workers} process(es))",
         highlight=False,
     )
+    level = logs.level()
+    log_config = logs.config(level)  # as the callback set it up, for every server process
     if workers == 1:
         app = create_app(db, base_url, read_db)
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_config=log_config, log_level=level)
         return
-    if db:
-        os.environ["CABLEGATE_DB"] = db
-    if read_db:
-        os.environ["CABLEGATE_READ_DB"] = read_db
-    os.environ["CABLEGATE_BASE_URL"] = base_url
+    settings.DB.export(db)  # for the worker processes' app_from_env
+    settings.READ_DB.export(read_db)
+    settings.BASE_URL.export(base_url)
     uvicorn.run(
         "cablegate.site.app:app_from_env",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
+        log_config=log_config,
+        log_level=level,
     )
 
 
-class SearchFormat(StrEnum):
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
+SEARCH_FORMATS = ("table", "json", "jsonl")
 
 
 @app.command()
@@ -647,14 +650,15 @@ def search(
     sort: Annotated[str, typer.Option(help="relevance, newest or oldest.")] = "relevance",
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many hits to show.")] = 20,
     page: Annotated[int, typer.Option(help="Page of hits (from 1).")] = 1,
-    output: Annotated[SearchFormat, typer.Option("--format", help="table, json or jsonl.")] = (
-        SearchFormat.table
-    ),
+    output: Annotated[str, typer.Option("--format", help="table, json or jsonl.")] = "table",
     facets: Annotated[bool, typer.Option(help="Show facet counts.")] = True,
 ) -> None:
     """Search the archive (the same query language as the site and the API)."""
     from cablegate.search import QueryError
     from cablegate.search import search as run_search
+
+    if output not in SEARCH_FORMATS:
+        _fail(f"unknown --format {output!r}; use one of {', '.join(SEARCH_FORMATS)}")
 
     with _open(db, index=index) as archive:
         try:
@@ -744,7 +748,7 @@ def build_site(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Rendering processes (0: one per core).")
     ] = 0,
-    base_url: Annotated[str, typer.Option(help="Public URL of the site, for share links.")] = "",
+    base_url: BaseUrlOption = settings.BASE_URL.default,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Write the whole site as static files (only the pages that changed since the last
@@ -797,9 +801,5 @@ def synth(
     )
 
 
-def main() -> None:
-    app()
-
-
 if __name__ == "__main__":
-    main()
+    app(prog_name="cablegate")

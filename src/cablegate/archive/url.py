@@ -8,8 +8,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_URL = "sqlite:///cablegate.db"
-ENV_VAR = "CABLEGATE_DB"
+from cablegate import settings
+
+DEFAULT_URL = settings.DB.default
+ENV_VAR = settings.DB.env
+POSTGRESQL_MISSING = (
+    "{url}: PostgreSQL needs the psycopg package, which is not installed: "
+    "pip install 'cablegate[postgresql]' (in a checkout: uv sync --extra postgresql)"
+)
+"""The message when a ``postgresql://`` URL is given without the ``postgresql`` extra."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +43,7 @@ def parse_url(url: str | os.PathLike[str] | None = None) -> DatabaseURL:
 
     A bare path (``archive.db``, ``/srv/cables.db``) is taken as an SQLite file.
     """
-    text = os.fspath(url) if url is not None else os.environ.get(ENV_VAR) or DEFAULT_URL
+    text = os.fspath(url) if url is not None else settings.DB.get()
     if text.startswith("sqlite://"):
         path = text.removeprefix("sqlite://")
         if path.startswith("/"):

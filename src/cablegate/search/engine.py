@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-import os
 import re
 import threading
 import time
@@ -16,10 +15,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import tantivy
 
+from cablegate import settings
 from cablegate.archive import Archive, Listed
 from cablegate.parse import canonical_id
 from cablegate.search import index as indexes
@@ -42,11 +42,11 @@ from cablegate.search.variants import variants
 SORTS = ("relevance", "newest", "oldest")
 FACETS = ("origin", "tag", "classification", "year", "month")
 FACET_SIZE = 20
-TIMEOUT_ENV = "CABLEGATE_SEARCH_TIMEOUT"
-DEFAULT_TIMEOUT = 5.0
+TIMEOUT_ENV = settings.SEARCH_TIMEOUT.env
+DEFAULT_TIMEOUT = settings.SEARCH_TIMEOUT.default
 """Seconds a query may run before the reader is told to narrow it down."""
-FACET_CACHE_ENV = "CABLEGATE_FACET_CACHE"
-DEFAULT_FACET_CACHE = 256
+FACET_CACHE_ENV = settings.FACET_CACHE.env
+DEFAULT_FACET_CACHE = settings.FACET_CACHE.default
 """Queries whose facet counts a process keeps (0: none, every query counts them anew)."""
 
 
@@ -116,7 +116,7 @@ def search(
 
     def run() -> tuple[int, list[tuple[Any, tantivy.DocAddress]]]:
         found = _top(searcher, compiled, ranked, sort, page * per_page, per_page)
-        return found.count, found.hits
+        return _count(found), found.hits
 
     total, top = _limited(run, deadline)
     found = _hits(archive, searcher, top, ranked)
@@ -144,7 +144,7 @@ def all_hits(
     ranked = _ranked(query, sort, jump)
 
     def run() -> list[tuple[Any, tantivy.DocAddress]]:
-        total = searcher.search(compiled, 1, count=True).count
+        total = _count(searcher.search(compiled, 1, count=True))
         count = total if limit is None else min(limit, total)
         return _top(searcher, compiled, ranked, sort, 0, count).hits if count else []
 
@@ -156,11 +156,11 @@ def matching_rows(index: indexes.SearchIndex, tree: Node | None) -> list[int]:
     are not public, to choose what to release)."""
     searcher = index.searcher()
     compiled = Compiler().compile(tree)
-    total = searcher.search(compiled, 1, count=True).count
+    total = _count(searcher.search(compiled, 1, count=True))
     if not total:
         return []
     hits = searcher.search(compiled, total, count=False).hits
-    return [int(v) for v in searcher.fast_field_values("row", [a for _, a in hits])]
+    return _rows(searcher, [a for _, a in hits])
 
 
 def _prepare(
@@ -211,24 +211,23 @@ def _hits(
     """(row ID, hit) of each hit still public."""
     if not top:
         return []
-    rows = [int(r) for r in searcher.fast_field_values("row", [a for _, a in top])]
+    rows = _rows(searcher, [a for _, a in top])
     listed = archive.listed(rows)
     return [
-        (row, Hit(*_fields(listed[row]), float(score) if ranked else None))
+        (row, Hit(**vars(listed[row]), score=float(score) if ranked else None))
         for row, (score, _) in zip(rows, top, strict=True)
         if row in listed  # withdrawn since the index last caught up
     ]
 
 
-def _fields(item: Listed) -> tuple[str | None, ...]:
-    return (
-        item.canonical_id,
-        item.subject,
-        item.created,
-        item.released,
-        item.classification,
-        item.origin,
-    )
+def _count(result: tantivy.SearchResult) -> int:
+    """The hits a search counted (``count=True``; tantivy's type stubs lack ``count``)."""
+    return int(result.count)  # type: ignore[attr-defined]
+
+
+def _rows(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[int]:
+    """The archive row IDs of these documents (the ``row`` fast field)."""
+    return [int(cast(int, v)) for v in searcher.fast_field_values("row", addresses)]
 
 
 def _limited(run: Any, deadline: float | None = None) -> Any:
@@ -249,14 +248,8 @@ def _limited(run: Any, deadline: float | None = None) -> Any:
 
 
 def timeout() -> float:
-    return max(0.001, _setting(TIMEOUT_ENV, DEFAULT_TIMEOUT, float))
-
-
-def _setting(name: str, default: Any, kind: Any) -> Any:
-    try:
-        return kind(os.environ.get(name, default))
-    except ValueError:
-        return default
+    """Seconds a query may run (``CABLEGATE_SEARCH_TIMEOUT``)."""
+    return max(0.001, settings.SEARCH_TIMEOUT.get())
 
 
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="search")
@@ -285,7 +278,7 @@ class _Cache:
             return found
 
     def put(self, key: Any, counts: dict[str, Any]) -> dict[str, Any]:
-        size = _setting(FACET_CACHE_ENV, DEFAULT_FACET_CACHE, int)
+        size = settings.FACET_CACHE.get()
         if key[0] is None:  # an index without a state: nothing says when it changes
             return counts
         with self.lock:
@@ -342,7 +335,7 @@ def _explain(searcher: tantivy.Searcher, query: Query, results: Results) -> None
     """Notes on filters that match nothing, and a spelling with hits when none matched."""
     for node in _filters(query.tree)[:8]:
         try:
-            found = searcher.search(filter_query(node), 1, count=True).count
+            found = _count(searcher.search(filter_query(node), 1, count=True))
         except (QueryError, ValueError):
             continue
         if not found:

@@ -37,8 +37,11 @@ from typing import Any
 import msgspec
 import tantivy
 
+from cablegate import settings
 from cablegate.archive import Archive
 from cablegate.archive.records import decode_cable
+from cablegate.archive.url import POSTGRESQL_MISSING
+from cablegate.errors import CablegateError
 from cablegate.model import Cable
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,7 @@ FORMAT = 1
 """Bumped when the schema or the analysis of text changes: an index of another format is
 rebuilt."""
 
-ENV_VAR = "CABLEGATE_INDEX"
+ENV_VAR = settings.INDEX.env
 
 STEM, EXACT, LOWER = "stem", "exact", "lower"
 """Analyzers: words cut on anything not a letter or digit, lower case, accents folded; STEM
@@ -174,16 +177,19 @@ class IndexState:
 def default_path(archive: Archive) -> Path:
     """Where an archive's index lives unless told: beside an SQLite file (``x.db`` ->
     ``x.index``); for PostgreSQL in the user's cache, one per server and database."""
-    if configured := os.environ.get(ENV_VAR):
-        return Path(configured)
+    if (configured := settings.INDEX.get()) is not None:
+        return configured
     url = archive.url
     if url.backend == "sqlite":
         return Path(url.target).with_suffix(".index")
-    from psycopg.conninfo import conninfo_to_dict
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:  # not reached once a PostgreSQL archive is open, but say why
+        raise CablegateError(POSTGRESQL_MISSING.format(url=url.safe())) from None
 
     info = conninfo_to_dict(url.target.replace("postgresql+psycopg://", "postgresql://", 1))
     name = "-".join(str(info.get(k) or "") for k in ("host", "port", "dbname", "user"))
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cache = settings.CACHE_HOME.get() or Path.home() / ".cache"
     return cache / "cablegate" / (_safe(name) + ".index")
 
 
@@ -339,6 +345,8 @@ def read_state(searcher: tantivy.Searcher) -> IndexState | None:
     if not hits:
         return None
     text = searcher.doc(hits[0][1]).get_first("state")
+    if not isinstance(text, str):
+        return None
     try:
         return msgspec.json.decode(text, type=IndexState)
     except (msgspec.DecodeError, TypeError):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import re
+import secrets
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -23,8 +23,9 @@ import msgspec
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cablegate import exports
+from cablegate import exports, settings
 from cablegate.archive import Archive, Listed
 from cablegate.archive.db import DB_ERRORS
 from cablegate.search import QueryError
@@ -42,11 +43,12 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
     """The site for the archive at ``db`` (a database URL or SQLite path). With ``read_db``
     (a read-only replica of it), pages are read there; releases that fall due and the
     admin routes write to ``db``."""
+    settings.check()  # a bad setting stops the server now, not each search later
     env = environment()
     local = threading.local()
     Archive.open(db, create=False).close()  # fail early when there is no archive
     if read_db:
-        Archive.open(read_db, create=False).close()
+        Archive.open(read_db, read_only=True).close()
 
     def site() -> Site:
         """This thread's site, after publishing any release that is due; opened again when
@@ -59,13 +61,16 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
                     archive.close()
             local.site = None
         if getattr(local, "site", None) is None:
-            archive = Archive.open(read_db or db, create=False)
-            primary = Archive.open(db, create=False) if read_db else archive
+            # Pages are read through a connection that cannot write (as Datasette does);
+            # releases that fall due and the admin routes write through their own.
+            archive = Archive.open(read_db or db, read_only=True)
+            primary = Archive.open(db, create=False)
             local.site = Site(archive, base_url, env, primary=primary)
         publish_due(local.site.primary)
         return local.site
 
     app = FastAPI(title="cablegate", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(RequestIDs)  # inside SecurityHeaders: its 500 page has them too
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -153,13 +158,62 @@ def publish_due(archive: Archive) -> None:
 
 
 def app_from_env() -> FastAPI:
-    """The app for ``CABLEGATE_DB``, ``CABLEGATE_READ_DB`` and ``CABLEGATE_BASE_URL``
-    (uvicorn workers start it)."""
-    return create_app(
-        os.environ.get("CABLEGATE_DB"),
-        os.environ.get("CABLEGATE_BASE_URL", ""),
-        os.environ.get("CABLEGATE_READ_DB") or None,
-    )
+    """The app for the settings ``CABLEGATE_DB``, ``CABLEGATE_READ_DB`` and
+    ``CABLEGATE_BASE_URL`` (uvicorn workers start it; ``cablegate serve`` has set their
+    logging up through uvicorn's ``log_config``)."""
+    return create_app(settings.DB.get(), settings.BASE_URL.get(), settings.READ_DB.get())
+
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class RequestIDs:
+    """ASGI middleware: gives every request a short random ID (12 hex digits), sent back as
+    ``X-Request-ID`` on every response; a request that fails with an unexpected exception
+    is logged with its ID and traceback, and answered with a bare 500 page that shows the
+    ID (and nothing of the error), so that a reader can report it and it can be found in
+    the log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = secrets.token_hex(6)
+        scope.setdefault("state", {})["request_id"] = rid
+        header = (REQUEST_ID_HEADER.lower().encode(), rid.encode())
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("request %s failed: %s %s", rid, scope.get("method"), scope.get("path"))
+            if started:  # the status line is out: all that can be done is to stop
+                raise
+            body = (
+                "Internal server error. The error is in the server's log; "
+                f"to report it, quote request ID {rid}.\n"
+            ).encode()
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send_with_id({"type": "http.response.body", "body": body})
 
 
 def download(found: Iterable[Listed], fmt: str, name: str) -> Response:
