@@ -353,7 +353,7 @@ def _describe(change: Change) -> str:
 def _canonical(cable_id: str) -> str:
     from cablegate.parse import canonical_id
 
-    return canonical_id(cable_id)
+    return canonical_id(cable_id) or cable_id
 
 
 @app.command()

@@ -48,7 +48,7 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
     local = threading.local()
     Archive.open(db, create=False).close()  # fail early when there is no archive
     if read_db:
-        Archive.open(read_db, read_only=True).close()
+        Archive.open(read_db, create=False).close()
 
     def site() -> Site:
         """This thread's site, after publishing any release that is due; opened again when
@@ -61,10 +61,8 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
                     archive.close()
             local.site = None
         if getattr(local, "site", None) is None:
-            # Pages are read through a connection that cannot write (as Datasette does);
-            # releases that fall due and the admin routes write through their own.
-            archive = Archive.open(read_db or db, read_only=True)
-            primary = Archive.open(db, create=False)
+            archive = Archive.open(read_db or db, create=False)
+            primary = Archive.open(db, create=False) if read_db else archive
             local.site = Site(archive, base_url, env, primary=primary)
         publish_due(local.site.primary)
         return local.site
