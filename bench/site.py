@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from _serve import CABLEGATE, serve  # noqa: E402
-from cablegate.site import urls  # noqa: E402
+from cablegate import urls  # noqa: E402
 
 WRK_SCRIPT = """
 local paths = {}

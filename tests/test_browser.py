@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cablegate.archive import Archive
-from cablegate.site.urls import cable_url
+from cablegate.urls import cable_url
 from tests.conftest import requires_corpus
 
 CHROMIUM = os.environ.get("CABLEGATE_CHROMIUM") or shutil.which("chromium") or ""

@@ -15,8 +15,9 @@ import pytest
 
 from cablegate.errors import ReadError
 from cablegate.model import Cable
-from cablegate.readers import read_bytes, read_paths, read_site_page, write_text_export
+from cablegate.readers import read_bytes, read_paths, read_site_page
 from cablegate.readers.collect import Skipped
+from cablegate.writers import write_text_export
 from tests import corpus_counts
 from tests.conftest import CORPUS, ROOT, SEEDS, iter_tar_html, requires_corpus
 

@@ -29,7 +29,7 @@ from cablegate.releases import release_time, schedule
 from cablegate.site.app import create_app
 from cablegate.site.build import build_site
 from cablegate.site.security import HEADERS
-from cablegate.site.urls import cable_url
+from cablegate.urls import cable_url
 from tests.conftest import BACKENDS, NewDb, _database, requires_corpus
 from tests.linkcheck import crawl
 from tests.pgserver import Server
@@ -491,6 +491,7 @@ def test_articles_import_from_csv_and_json_with_clear_errors(
         f"javascript:alert(1),Evil,x,2010-11-29,{citing}\n"
         f"https://news.example/b,Story B,,not-a-date,{citing}\n"
         "https://news.example/c,Story C,,,\n"
+        f'https://news.example/e,Story E,,,"{citing}; not-an-id"\n'
     )
     listing = tmp_path / "articles.json"
     listing.write_text(json.dumps([{"url": "https://news.example/d", "cables": [citing]}, 3]))
@@ -500,6 +501,7 @@ def test_articles_import_from_csv_and_json_with_clear_errors(
     assert f"{sheet}: line 3: url 'javascript:alert(1)' is not an http(s) address" in done.stderr
     assert f"{sheet}: line 4: date 'not-a-date'" in done.stderr
     assert f"{sheet}: line 5: no cable IDs" in done.stderr
+    assert f"{sheet}: line 6: 'not-an-id' is not a cable ID" in done.stderr
     assert f"{listing}: item 2: not an object" in done.stderr
     assert "2 article(s) read, 3 new link(s)" in done.stderr
     client = TestClient(create_app(str(db)))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from cablegate.model import Article, Recipient, Reference
 from cablegate.readers import read_paths
-from cablegate.readers.text_export import read_text_export, write_text_export
+from cablegate.readers.text_export import read_text_export
+from cablegate.writers import write_text_export
 from tests.conftest import requires_corpus, requires_seeds
 
 UTC = dt.UTC

@@ -17,7 +17,7 @@ from cablegate.ingest import ingest
 from cablegate.site import views
 from cablegate.site.app import create_app
 from cablegate.site.tags import explain
-from cablegate.site.urls import CLASSIFICATION_NUMBERS, cable_url
+from cablegate.urls import CLASSIFICATION_NUMBERS, cable_url
 from tests.conftest import NewDb, requires_corpus
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("site")]

@@ -13,15 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
+from cablegate import urls
 from cablegate.archive import Archive
 from cablegate.archive.copy import copy_archive
 from cablegate.archive.url import parse_url
 from cablegate.ingest import ingest
 from cablegate.parse import canonical_id
-from cablegate.readers.text_export import write_text_export
-from cablegate.site import urls
 from cablegate.site.app import create_app
 from cablegate.site.build import MANIFEST, BuildReport, build_site, file_path, read_manifest
+from cablegate.writers import write_text_export
 from tests.conftest import _database, iter_tar_html, requires_corpus
 from tests.linkcheck import Crawl, Fetch, crawl
 from tests.pgserver import Server

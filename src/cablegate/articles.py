@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from cablegate.archive import Archive, utc_now
-from cablegate.parse import canonical_id
+from cablegate.parse.ids import canonical_id, split_id
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ def parse_record(record: dict[str, Any], where: str) -> ArticleLinks:
     cables = []
     for word in filter(None, (w.strip() for w in words)):
         cid = canonical_id(word)
-        if cid is None:
-            raise ValueError(f"{where}: {word!r} is not a cable ID")
+        if split_id(cid) is None:
+            raise ValueError(f"{where}: {word!r} is not a cable ID (write it as 08STATE37957)")
         cables.append(cid)
     if not cables:
         raise ValueError(f"{where}: no cable IDs (give them in 'cables')")
@@ -100,10 +100,9 @@ def read_articles(path: Path) -> tuple[list[ArticleLinks], list[str]]:
 
 def import_articles(archive: Archive, articles: list[ArticleLinks]) -> int:
     """Store the articles and their links, in one transaction; how many links are new."""
-    with archive.transaction() as conn:
-        before = conn.execute("SELECT count(*) FROM article_cables").fetchone()[0]
+    with archive.transaction():
         writer = archive.writer(utc_now())
+        before = writer.article_links()
         for a in articles:
             writer.article(a.url, a.title, a.outlet, a.published, a.cables)
-        after = conn.execute("SELECT count(*) FROM article_cables").fetchone()[0]
-    return int(after - before)
+        return writer.article_links() - before

@@ -50,8 +50,7 @@ def _option(setting: settings.Setting[object], *flags: str, **extra: Any) -> Any
         *flags,
         envvar=setting.env,
         help=setting.help,
-        show_default=setting.default is not None
-        and (setting.shown_default == str(setting.default) or setting.shown_default),
+        show_default=setting.shown_default == str(setting.default) or setting.shown_default,
         **extra,
     )
 
@@ -81,7 +80,7 @@ class OutputFormat(StrEnum):
     jsonl = "jsonl"
 
 
-def _select(record: dict, fields: list[str] | None) -> dict:
+def _select(record: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
     if not fields:
         return record
     unknown = [f for f in fields if f not in Cable.__struct_fields__]
@@ -353,7 +352,7 @@ def _describe(change: Change) -> str:
 def _canonical(cable_id: str) -> str:
     from cablegate.parse import canonical_id
 
-    return canonical_id(cable_id) or cable_id
+    return canonical_id(cable_id)
 
 
 @app.command()
@@ -673,14 +672,14 @@ def search(
     summary = f"{results.total:,} hits; page {results.page + 1} of {results.pages} ({results.sort})"
     if output in ("json", "jsonl"):
         err.print(summary, highlight=False)
-        from cablegate.search.serialize import hit_dict, results_dict
+        from cablegate.search.serialize import search_hit, search_response
 
         if output == "jsonl":
             for hit in results.hits:
-                sys.stdout.write(msgspec.json.encode(hit_dict(hit)).decode() + "\n")
+                sys.stdout.write(msgspec.json.encode(search_hit(hit)).decode() + "\n")
         else:
             sys.stdout.write(
-                msgspec.json.format(msgspec.json.encode(results_dict(results))).decode()
+                msgspec.json.format(msgspec.json.encode(search_response(results))).decode()
             )
             sys.stdout.write("\n")
         return

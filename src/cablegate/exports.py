@@ -14,10 +14,9 @@ import msgspec
 
 from cablegate.archive import Archive, Listed
 from cablegate.model import Cable
-from cablegate.readers.cables_csv import write_row
-from cablegate.readers.text_export import write_text_export
 from cablegate.search.engine import all_hits
-from cablegate.search.serialize import LISTED_FIELDS, listed_dict
+from cablegate.search.serialize import LISTED_FIELDS, listing_row
+from cablegate.writers import write_row, write_text_export
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 COLUMNS = LISTED_FIELDS
@@ -25,8 +24,7 @@ COLUMNS = LISTED_FIELDS
 
 def rows(items: Iterable[Listed]) -> Iterable[tuple[object, ...]]:
     for item in items:
-        record = listed_dict(item)
-        yield tuple(record[column] for column in COLUMNS)
+        yield msgspec.structs.astuple(listing_row(item))
 
 
 def listed(found: Iterable[Listed], fmt: str) -> tuple[bytes, str]:
@@ -89,7 +87,7 @@ def export_archive(
     if query:
         ids = [hit.canonical_id for hit in all_hits(archive, query, "oldest")]
     else:
-        ids = [r[0] for r in archive.conn.execute("SELECT canonical_id FROM cables ORDER BY id")]
+        ids = archive.ids_in_storage_order()
     out.mkdir(parents=True, exist_ok=True)
     handles: dict[str, tuple[IO[str], list[int]]] = {}
     encoder = msgspec.json.Encoder()

@@ -23,7 +23,7 @@ from cablegate.archive.store import PUBLIC, Visibility, Writer
 from cablegate.errors import ReadError
 from cablegate.model import Cable
 from cablegate.readers.collect import (
-    NOT_FOUND,
+    MISSING,
     Document,
     Meter,
     Skipped,
@@ -202,7 +202,7 @@ def _write(archive: Archive, writer: Writer, batch: _Batch, report: Report) -> N
                 report.skipped += 1
                 report.skipped_reasons[item.reason] += 1
             elif isinstance(item, ReadError):
-                if item.reason == NOT_FOUND:
+                if item.reason == MISSING:
                     report.missing.append(item.path)
                     continue
                 report.count(writer.quarantine(item.path, item.reason, item.raw))
@@ -247,7 +247,7 @@ def retry_quarantine(
             ]
         else:
             docs = list(bytes_documents(raw, entry.path))
-        with archive.transaction() as conn:
+        with archive.transaction():
             failures = []
             outcomes = []
             for doc in docs:
@@ -264,15 +264,11 @@ def retry_quarantine(
                 source = Source(sha, doc.path, doc.format, doc.line)
                 outcomes.append(writer.add(prepare(result), source))
             if failures:
-                conn.execute(
-                    "UPDATE quarantine SET error = ?, last_tried = ?, attempts = attempts + 1 "
-                    "WHERE id = ?",
-                    (failures[0].reason, writer.now, entry.id),
-                )
+                writer.quarantine_failed_again(entry.id, failures[0].reason)
                 report.count(Outcome.QUARANTINED)
                 report.problems.append(str(failures[0]))
             else:
-                conn.execute("DELETE FROM quarantine WHERE id = ?", (entry.id,))
+                writer.unquarantine(entry.id)
                 for outcome in outcomes:
                     report.count(outcome)
     search_index.for_archive(archive)
@@ -286,16 +282,13 @@ def _retry_file(
     """A quarantined input without stored bytes (e.g. a corrupt archive): read its file again."""
     outer = Path(path.split("!", 1)[0])
     if not outer.is_file():
-        with archive.transaction() as conn:
-            conn.execute(
-                "UPDATE quarantine SET last_tried = ?, attempts = attempts + 1 WHERE id = ?",
-                (utc_now(), entry_id),
-            )
+        with archive.transaction():
+            archive.writer(utc_now()).quarantine_failed_again(entry_id)
         report.count(Outcome.QUARANTINED)
         report.problems.append(f"{path}: cannot retry, {outer} is gone")
         return
-    with archive.transaction() as conn:
-        conn.execute("DELETE FROM quarantine WHERE id = ?", (entry_id,))
+    with archive.transaction():
+        archive.writer(utc_now()).unquarantine(entry_id)
     again = ingest(archive, [outer], jobs=1, visibility=visibility)
     for name in ("read", "new", "versions", "unchanged", "quarantined", "skipped"):
         setattr(report, name, getattr(report, name) + getattr(again, name))

@@ -59,7 +59,9 @@ def by_query(archive: Archive, text: str) -> list[str]:
 
 
 @dataclass
-class Outcome:
+class ScheduleResult:
+    """What :func:`schedule` did, cable by cable."""
+
     scheduled: dict[str, int] = field(default_factory=dict)
     """Cable ID -> versions whose release time was set."""
     unknown: list[str] = field(default_factory=list)
@@ -75,11 +77,11 @@ def schedule(
     at: str | None,
     version: int | None = None,
     now: str | None = None,
-) -> Outcome:
+) -> ScheduleResult:
     """Set the release time of the unpublished versions of these cables (``at``, UTC;
     None: private), then publish whatever is due by ``now``."""
-    outcome = Outcome()
-    wanted = list(dict.fromkeys(canonical_id(i) or i.strip().upper() for i in ids))
+    outcome = ScheduleResult()
+    wanted = list(dict.fromkeys(canonical_id(i) for i in ids))
     with archive.transaction():
         writer = archive.writer(now or utc_now())
         for cid in wanted:

@@ -17,9 +17,8 @@ from pathlib import Path
 
 from cablegate.model import Cable
 from cablegate.parse.ids import canonical_id, split_id
-from cablegate.readers.cables_csv import write_row
 from cablegate.readers.collect import read_paths
-from cablegate.readers.text_export import write_text_export
+from cablegate.writers import write_row, write_text_export
 
 FORMATS = ("csv", "text")
 
@@ -66,7 +65,7 @@ class Synthesizer:
             raise ValueError("no template cables (with numbered paragraphs) to recombine")
         self.months = months
         self.random = random.Random(seed)
-        self.origins = {}
+        self.origins: dict[str, str] = {}
         for t in templates:
             parts = split_id(t.canonical_id)
             if parts and t.origin:

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 
-from cablegate.archive import db
+from cablegate.archive import db, migrations
 from cablegate.archive.history import Change, compare
-from cablegate.archive.migrations import migrate
-from cablegate.archive.records import decode_body, decode_cable, version_order
+from cablegate.archive.records import (
+    decode_body,
+    decode_cable,
+    released_prefix,
+    version_order,
+)
+from cablegate.archive.schema import SCHEMA_VERSION
 from cablegate.archive.store import PUBLIC, Published, Visibility, Writer, utc_now
 from cablegate.archive.url import DatabaseURL, parse_url
+from cablegate.errors import CablegateError
 from cablegate.model import Article, Cable
+from cablegate.months import next_month
 
 
 class VersionInfo(msgspec.Struct, frozen=True):
@@ -103,13 +110,34 @@ class Archive:
         self.dialect = dialect
 
     @classmethod
-    def open(cls, url: str | Path | None = None, create: bool = True) -> Archive:
-        """Open (and by default create) the archive at a database URL or SQLite path."""
+    def open(
+        cls, url: str | Path | None = None, create: bool = True, read_only: bool = False
+    ) -> Archive:
+        """Open (and by default create) the archive at a database URL or SQLite path;
+        ``read_only``: a connection that cannot write (the web servers read through one), to
+        an archive that must exist and be of this cablegate's schema."""
         parsed = parse_url(url)
         dialect = db.dialect(parsed)
-        archive = cls(parsed, dialect.connect(parsed, create), dialect)
-        archive._migrate()
+        conn = dialect.connect(parsed, create and not read_only, read_only)
+        archive = cls(parsed, conn, dialect)
+        try:
+            if read_only:
+                archive._require_schema()
+            else:
+                archive._migrate()
+        except BaseException:
+            conn.close()
+            raise
         return archive
+
+    def _require_schema(self) -> None:
+        """Refuse an archive of another schema (a read-only connection cannot migrate it)."""
+        found = migrations.version(self)
+        if found != SCHEMA_VERSION:
+            raise CablegateError(
+                f"{self.url.safe()}: archive schema {found or 'missing'}, this cablegate "
+                f"reads {SCHEMA_VERSION}: open it once for writing (e.g. `cablegate check`)"
+            )
 
     def close(self) -> None:
         self.conn.close()
@@ -126,7 +154,7 @@ class Archive:
         self.close()
 
     def _migrate(self) -> None:
-        migrate(self)  # cablegate.archive.migrations: a step per schema version
+        migrations.migrate(self)  # a step per schema version, each in one transaction
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -303,12 +331,79 @@ class Archive:
     def is_public(self, canonical_id: str) -> bool:
         return self._cable_row(canonical_id) is not None
 
+    def meta(self, key: str) -> str | None:
+        """One of the archive's own values (``meta``), or None."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- listings --------------------------------------------------------------------------
+
+    def public_counts(self) -> tuple[int, int]:
+        """(public cables, those of them with a release date): the site's counter."""
+        total, released = self.conn.execute(
+            "SELECT count(*), count(released) FROM cables"
+        ).fetchone()
+        return int(total), int(released)
+
+    def listing(
+        self, kind: str, key: str, limit: int | None = None, offset: int = 0
+    ) -> list[Listed]:
+        """The public cables of one browse listing, in the original site's order (newest
+        release first, then oldest creation, then ID), from ``offset``: ``kind`` is one of
+        :data:`~cablegate.archive.schema.BROWSE_COUNTS` (``reldate``: a release day
+        ``2010-11-28``, ``month``: a creation month ``2008-04``, ``origin``,
+        ``classification``, ``tag``) and ``key`` its value. Each kind is read through an
+        index in that order, and OFFSET skips index entries, not rows."""
+        selected, where, args = _LISTINGS[kind](key)
+        keys = f"SELECT {selected}, sort_key {where} ORDER BY sort_key"
+        page: list[object] = []
+        if limit is not None:
+            keys += " LIMIT ? OFFSET ?"
+            page = [limit, offset]
+        return [
+            Listed(*row)
+            for row in self.conn.execute(
+                "SELECT c.canonical_id, c.subject, c.created, c.released, c.classification, "
+                f"c.origin FROM ({keys}) k JOIN cables c ON c.id = k.id ORDER BY k.sort_key",
+                [*args, *page],
+            )
+        ]
+
+    def newest_ids(self, limit: int) -> list[str]:
+        """The IDs of the newest public cables in the original's order (the latest feed)."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT canonical_id FROM cables ORDER BY sort_key LIMIT ?", (limit,)
+            )
+        ]
+
+    def ids_in_storage_order(self) -> list[str]:
+        """The IDs of the public cables in the order they were first stored (exports)."""
+        return [r[0] for r in self.conn.execute("SELECT canonical_id FROM cables ORDER BY id")]
+
+    def page_keys(self) -> Iterator[tuple[str, str | None, list[int]]]:
+        """(ID, created, numbers of its earlier public versions) of every public cable, in
+        the order first stored: what a cable's pages are named by."""
+        earlier: dict[int, list[int]] = {}
+        for cable_id, number in self.conn.execute(
+            "SELECT v.cable_id, v.number FROM versions v JOIN cables c ON c.id = v.cable_id "
+            "WHERE c.versions > 1 AND v.number != c.current AND v.published_at IS NOT NULL "
+            "ORDER BY 1, 2"
+        ):
+            earlier.setdefault(cable_id, []).append(number)
+        for cable_id, cid, created in self.conn.execute(
+            "SELECT id, canonical_id, created FROM cables ORDER BY id"
+        ).fetchall():
+            yield cid, created, earlier.get(cable_id, [])
+
     # -- reads -----------------------------------------------------------------------------
 
     def _cable_row(self, canonical_id: str) -> tuple[int, int] | None:
-        return self.conn.execute(
+        row = self.conn.execute(
             "SELECT id, current FROM cables WHERE canonical_id = ?", (canonical_id,)
         ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]))
 
     def cable(self, canonical_id: str, version: int | None = None) -> Cable | None:
         """A public cable's current record, or one of its public versions, with the articles
@@ -390,15 +485,33 @@ class Archive:
         ]
 
     def cited_by(self, canonical_id: str) -> list[str]:
-        """The cables in the archive that cite this ID (known to the archive or not)."""
+        """The IDs of the public cables that cite this ID (known to the archive or not)."""
+        return [c.canonical_id for c in self.citing(canonical_id)]
+
+    def citing(self, canonical_id: str) -> list[Listed]:
+        """The public cables that cite this ID (known to the archive or not), by ID."""
         return [
-            r[0]
-            for r in self.conn.execute(
-                "SELECT DISTINCT c.canonical_id FROM refs r JOIN cables c ON c.id = r.cable_id "
+            Listed(*row)
+            for row in self.conn.execute(
+                "SELECT DISTINCT c.canonical_id, c.subject, c.created, c.released, "
+                "c.classification, c.origin FROM refs r JOIN cables c ON c.id = r.cable_id "
                 "WHERE r.target = ? AND r.kind = 'cable' AND c.canonical_id != ? ORDER BY 1",
                 (canonical_id, canonical_id),
             )
         ]
+
+    def cited_public(self, canonical_id: str) -> dict[str, Listed]:
+        """ID -> listing of the public cables the current version of this one cites."""
+        return {
+            row[0]: Listed(*row)
+            for row in self.conn.execute(
+                "SELECT canonical_id, subject, created, released, classification, origin "
+                "FROM cables WHERE canonical_id IN (SELECT target FROM refs r "
+                "JOIN cables c ON c.id = r.cable_id WHERE c.canonical_id = ? "
+                "AND r.kind = 'cable')",
+                (canonical_id,),
+            )
+        }
 
     def browse(self, kind: str) -> list[tuple[str, int]]:
         """Keys and cable counts of one browse kind (``reldate``, ``month``, ``origin``,
@@ -501,3 +614,23 @@ class Archive:
                 if n := conn.execute(sql).fetchone()[0]:
                     problems.append(f"{n} {label}")
         return problems
+
+
+def _by_release_day(day: str) -> tuple[str, str, list[str]]:
+    prefix = released_prefix(day)  # sort keys of a release day share it
+    return "id", "FROM cables WHERE sort_key >= ? AND sort_key < ?", [prefix, prefix + "~"]
+
+
+_LISTINGS: dict[str, Callable[[str], tuple[str, str, list[str]]]] = {
+    "reldate": _by_release_day,
+    "month": lambda month: (
+        "id",
+        "FROM cables WHERE created >= ? AND created < ?",
+        [month, next_month(month)],
+    ),
+    "origin": lambda origin: ("id", "FROM cables WHERE origin = ?", [origin]),
+    "classification": lambda name: ("id", "FROM cables WHERE classification = ?", [name]),
+    "tag": lambda tag: ("cable_id AS id", "FROM tags WHERE tag = ?", [tag]),
+}
+"""What each browse listing selects: (row ID column, FROM and WHERE, arguments), each in
+the order of an index on ``sort_key``."""

@@ -40,7 +40,7 @@ WRITE_LOCK = 0x6361626C  # "cabl": the advisory lock every PostgreSQL write tran
 class Connection(Protocol):
     """What the archive uses of a connection: ``sqlite3.Connection`` has it as it is."""
 
-    def execute(self, sql: str, args: Sequence[Any] | None = ..., /) -> Any: ...
+    def execute(self, sql: str, args: Sequence[Any] = ..., /) -> Any: ...
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Any: ...
 
@@ -83,16 +83,30 @@ class Dialect:
     begin_write = "BEGIN IMMEDIATE"
     begin_read = "BEGIN"
 
-    def connect(self, url: DatabaseURL, create: bool) -> Connection:
+    def connect(self, url: DatabaseURL, create: bool, read_only: bool = False) -> Connection:
+        """A connection; ``read_only``: one that cannot write (SQLite's ``mode=ro``), as the
+        web servers read."""
         path = Path(url.target)
         if not create and not path.exists():
             raise CablegateError(f"{path}: no archive there (run `cablegate ingest` first)")
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
-        for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "busy_timeout = 60000"):
+        if read_only:
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(
+                uri, uri=True, isolation_level=None, timeout=60, check_same_thread=False
+            )
+            pragmas: tuple[str, ...] = ("busy_timeout = 60000", "cache_size = -65536")
+        else:
+            if path.parent and not path.parent.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
+            pragmas = (
+                "journal_mode = WAL",
+                "synchronous = NORMAL",
+                "busy_timeout = 60000",
+                "cache_size = -65536",
+            )
+        for pragma in pragmas:
             conn.execute(f"PRAGMA {pragma}")
-        conn.execute("PRAGMA cache_size = -65536")
         return conn
 
     def stream(self, conn: Connection, sql: str) -> Iterator[tuple[Any, ...]]:
@@ -117,10 +131,6 @@ class Dialect:
         """A table definition (written for SQLite) in this database's words."""
         return sql
 
-    def run_script(self, conn: Connection, script: str) -> None:
-        assert isinstance(conn, sqlite3.Connection)
-        conn.executescript(script)
-
     def lock(self, conn: Connection) -> None:
         """Called just after ``begin_write``: nothing more to do in SQLite."""
 
@@ -133,12 +143,14 @@ class Postgres(Dialect):
     begin_write = "BEGIN"
     begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ"
 
-    def connect(self, url: DatabaseURL, create: bool) -> Connection:
+    def connect(self, url: DatabaseURL, create: bool, read_only: bool = False) -> Connection:
+        """A connection; ``read_only``: every transaction in it is read-only."""
         if psycopg is None:  # pragma: no cover
             raise CablegateError(POSTGRESQL_MISSING.format(url=url.safe()))
         target = url.target.replace("postgresql+psycopg://", "postgresql://", 1)
         try:
-            raw = psycopg.connect(target, autocommit=True, connect_timeout=30)
+            options = "-c default_transaction_read_only=on" if read_only else None
+            raw = psycopg.connect(target, autocommit=True, connect_timeout=30, options=options)
         except psycopg.Error as exc:
             raise CablegateError(f"{url.safe()}: cannot connect: {exc}".strip()) from None
         conn = PostgresConnection(raw)
@@ -168,9 +180,6 @@ class Postgres(Dialect):
 
     def ddl(self, sql: str) -> str:
         return postgres_ddl(sql)
-
-    def run_script(self, conn: Connection, script: str) -> None:
-        conn.execute(script.replace("BEGIN IMMEDIATE;", f"BEGIN; {_lock_sql()};"))
 
     def lock(self, conn: Connection) -> None:
         conn.execute(_lock_sql())

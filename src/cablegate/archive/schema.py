@@ -182,5 +182,6 @@ def column(table: str, name: str) -> str:
     raise KeyError(f"{table}.{name}")
 
 
-BROWSE_KINDS = ("reldate", "month", "origin", "tag", "classification")
-"""Kinds of ``browse`` rows: release day, creation month, origin, tag, classification."""
+BROWSE_COUNTS = ("reldate", "month", "origin", "tag", "classification")
+"""Kinds of ``browse`` rows (the browse counts): release day, creation month, origin, tag,
+classification."""

@@ -182,7 +182,7 @@ class Writer:
         if version is not None:
             sql += " AND number = ?"
             args.append(version)
-        return self.conn.execute(sql, args).rowcount
+        return int(self.conn.execute(sql, args).rowcount)
 
     def publish_due(self) -> list[Published]:
         """Publish every version whose release time has come (``now``), oldest first; each
@@ -263,6 +263,35 @@ class Writer:
         )
         return Outcome.QUARANTINED
 
+    def quarantine_failed_again(self, entry_id: int, error: str | None = None) -> None:
+        """A quarantined input was tried again and still could not be read (``error``: the
+        reason now, when it is known)."""
+        self.conn.execute(
+            "UPDATE quarantine SET error = coalesce(?, error), last_tried = ?, "
+            "attempts = attempts + 1 WHERE id = ?",
+            (error, self.now, entry_id),
+        )
+
+    def unquarantine(self, entry_id: int) -> None:
+        """Take an input out of quarantine (it was read at last, or is being read again)."""
+        self.conn.execute("DELETE FROM quarantine WHERE id = ?", (entry_id,))
+
+    def article_links(self) -> int:
+        """How many (article, cable) links the archive holds."""
+        return int(self.conn.execute("SELECT count(*) FROM article_cables").fetchone()[0])
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Set one of the archive's own values (``meta``)."""
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def drop_meta(self, key: str) -> bool:
+        """Remove one of the archive's own values; whether it was there."""
+        return bool(self.conn.execute("DELETE FROM meta WHERE key = ?", (key,)).rowcount > 0)
+
     # -- internals -------------------------------------------------------------------------
 
     def _touch(self) -> None:
@@ -339,14 +368,14 @@ class Writer:
             "SELECT released, created, origin, classification FROM cables WHERE id = ?",
             (cable_id,),
         ).fetchone()
-        old = old[:4]
+        released, created, origin, classification = old[:4]
         old_tags = [
             r[0]
             for r in self.conn.execute(
                 "SELECT tag FROM tags WHERE cable_id = ? ORDER BY position", (cable_id,)
             )
         ]
-        self._count_keys(browse_keys(*old, old_tags), -1)
+        self._count_keys(browse_keys(released, created, origin, classification, old_tags), -1)
         self.conn.execute(
             "UPDATE cables SET current = ?, reference_id = ?, created = ?, released = ?, "
             "classification = ?, origin = ?, subject = ?, sort_key = ? WHERE id = ?",

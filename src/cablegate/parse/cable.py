@@ -8,7 +8,27 @@ import re
 import msgspec
 
 from cablegate.model import CLASSIFICATIONS, Article, Cable, Provenance, Transmission
-from cablegate.parse import fields
+from cablegate.parse.fields import (
+    body_subject,
+    classification_line,
+    classification_of_line,
+    clean,
+    count_redactions,
+    declassification_text,
+    has_classified_by,
+    has_tags,
+    is_partial,
+    own_text,
+    parse_caveats,
+    parse_classification_reasons,
+    parse_classified_by,
+    parse_comment,
+    parse_declassification_date,
+    parse_paragraphs,
+    parse_signers,
+    parse_summary,
+    parse_tags,
+)
 from cablegate.parse.header import parse_transmission, routing_block
 from cablegate.parse.ids import canonical_id, split_id
 from cablegate.parse.references import body_references
@@ -58,7 +78,7 @@ def _transmission(header: str, body: str) -> Transmission:
 
 
 def _body_classification(class_line: str | None, caveats: list[str]) -> str | None:
-    level = fields.classification_of_line(class_line)
+    level = classification_of_line(class_line)
     if level in ("SECRET", "CONFIDENTIAL") and "NOFORN" in caveats:
         return f"{level}//NOFORN"
     return level
@@ -88,14 +108,12 @@ def parse_cable(
     canonical = canonical_id(reference_id)
     header = header.replace("\r\n", "\n")
     body = body.replace("\r\n", "\n")
-    class_line = fields.classification_line(body)
+    class_line = classification_line(body)
     year = _year_of(canonical, created)
-    text = fields.own_text(body, canonical)  # the body as stored; its fields from this
-    parsed_subject = fields.body_subject(text) or (
-        fields.body_subject(body) if text != body else None
-    )
-    caveats = fields.parse_caveats(body)
-    labelled = fields.has_classified_by(text)
+    text = own_text(body, canonical)  # the body as stored; its fields from this
+    parsed_subject = body_subject(text) or (body_subject(body) if text != body else None)
+    caveats = parse_caveats(body)
+    labelled = has_classified_by(text)
     return Cable(
         reference_id=reference_id,
         canonical_id=canonical,
@@ -105,26 +123,26 @@ def parse_cable(
         classification=normalise_classification(classification)
         or _body_classification(class_line, caveats),
         origin=origin,
-        subject=parsed_subject or (fields.clean(subject) if subject else None),
+        subject=parsed_subject or (clean(subject) if subject else None),
         header=header,
         body=body,
         transmission=_transmission(header, body),
         classification_line=class_line,
         caveats=caveats,
-        declassification_date=fields.parse_declassification_date(text),
-        declassification_text=fields.declassification_text(text),
-        tags=fields.parse_tags(text) if fields.has_tags(text) else [],
+        declassification_date=parse_declassification_date(text),
+        declassification_text=declassification_text(text),
+        tags=parse_tags(text) if has_tags(text) else [],
         references=body_references(text, year, canonical),
-        classified_by=fields.parse_classified_by(text) if labelled else [],
-        classification_reasons=fields.parse_classification_reasons(text, _section(created, year))
+        classified_by=parse_classified_by(text) if labelled else [],
+        classification_reasons=parse_classification_reasons(text, _section(created, year))
         if labelled
         else [],
-        paragraphs=fields.parse_paragraphs(text),
-        summary=fields.parse_summary(text),
-        comment=fields.parse_comment(text),
-        signers=fields.parse_signers(text),
-        redactions=fields.count_redactions(header) + fields.count_redactions(body),
-        partial=fields.is_partial(header, body),
+        paragraphs=parse_paragraphs(text),
+        summary=parse_summary(text),
+        comment=parse_comment(text),
+        signers=parse_signers(text),
+        redactions=count_redactions(header) + count_redactions(body),
+        partial=is_partial(header, body),
         articles=list(articles or []),
         provenance=provenance,
         warnings=list(warnings or []),

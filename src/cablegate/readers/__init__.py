@@ -7,7 +7,7 @@ from cablegate.readers.cables_csv import read_cables_csv
 from cablegate.readers.collect import Item, detect_format, read_bytes, read_paths
 from cablegate.readers.site import read_site_page
 from cablegate.readers.site_text import read_site_text
-from cablegate.readers.text_export import read_text_export, write_text_export
+from cablegate.readers.text_export import read_text_export
 
 __all__ = [
     "Item",
@@ -18,5 +18,4 @@ __all__ = [
     "read_site_page",
     "read_site_text",
     "read_text_export",
-    "write_text_export",
 ]

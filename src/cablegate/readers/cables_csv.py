@@ -136,26 +136,3 @@ def read_cables_csv(lines: Iterable[bytes], path: str) -> Iterator[Cable | ReadE
             yield parse_row(record, path, line)
         except ReadError as exc:
             yield exc
-
-
-def _quote(field: str) -> str:
-    return '"' + field.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def write_row(cable: Cable, number: int) -> str:
-    """The cable as one ``cables.csv`` row in the 2011 dump's layout (the inverse of
-    :func:`parse_row`), ending in a newline."""
-    created = cable.created.strftime("%m/%d/%Y %H:%M").lstrip("0") if cable.created else ""
-    created = created.replace("/0", "/")
-    cited = "|".join(r.value for r in cable.references if r.kind == "cable")
-    fields = [
-        str(number),
-        created,
-        cable.reference_id,
-        cable.origin or "",
-        cable.classification or "",
-        cited,
-        cable.header,
-        cable.body,
-    ]
-    return ",".join(_quote(f) for f in fields) + "\n"

@@ -24,10 +24,10 @@ import tarfile
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, cast
 
 from cablegate.errors import ReadError
 from cablegate.model import Cable
@@ -36,10 +36,14 @@ from cablegate.readers import cables_csv, site, site_text, text_export
 _SNIFF = 8192
 KEEP_RAW = 16 << 20
 """Unreadable inputs up to this size travel with their error (for quarantine)."""
-NOT_FOUND = "no such file or folder"
+MISSING = "no such file or folder"
 _MAGIC_7Z = b"7z\xbc\xaf\x27\x1c"
 _MAGIC_ZIP = b"PK\x03\x04"
-_COMPRESSED = {b"\x1f\x8b": gzip.open, b"\xfd7zXZ": lzma.open, b"BZh": bz2.open}
+_COMPRESSED: dict[bytes, Callable[[IO[bytes]], IO[bytes]]] = {
+    b"\x1f\x8b": gzip.open,  # type: ignore[dict-item]  # (a binary stream) -> a binary stream
+    b"\xfd7zXZ": lzma.open,
+    b"BZh": bz2.open,
+}
 
 
 @dataclass(slots=True)
@@ -101,12 +105,11 @@ def parse_document(doc: Document) -> Cable | ReadError:
         return ReadError(doc.path, f"parser failed: {type(exc).__name__}: {exc}")
 
 
-def _member_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError | Skipped]:
+def _member_documents(name: str, stream: IO[bytes]) -> Iterator[Document | ReadError | Skipped]:
     """Documents of one file-like input (a file or an archive member)."""
     head = stream.read(_SNIFF)
     if _is_archive(head):
-        rest = io.BytesIO(head + stream.read())
-        yield from _archive_documents(name, rest, head)
+        yield from _archive_documents(name, io.BytesIO(head + stream.read()), head)
         return
     fmt = detect_format(head, name)
     if fmt == cables_csv.FORMAT:
@@ -165,7 +168,7 @@ def _unknown(name: str, head: bytes) -> ReadError | Skipped:
     return ReadError(name, "not a recognised cable format (site page, text export, cables.csv)")
 
 
-def _lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
+def _lines(head: bytes, stream: IO[bytes]) -> Iterator[bytes]:
     """The stream in blocks (``head`` first): the CSV reader finds rows in any blocks."""
     yield head
     while block := stream.read(1 << 20):
@@ -175,7 +178,7 @@ def _lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
 class _Prepend(io.RawIOBase):
     """A raw stream that first returns bytes already read, then the rest of ``stream``."""
 
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
         self._head = head
         self._stream = stream
 
@@ -203,7 +206,7 @@ def _is_archive(head: bytes) -> bool:
 
 def _archive_documents(
     name: str,
-    stream: BinaryIO,
+    stream: IO[bytes],
     head: bytes,
 ) -> Iterator[Document | ReadError | Skipped]:
     try:
@@ -228,7 +231,7 @@ def _archive_documents(
 
 def _tar_or_compressed(
     name: str,
-    stream: BinaryIO,
+    stream: IO[bytes],
     head: bytes,
 ) -> Iterator[Document | ReadError | Skipped]:
     opener = next((o for m, o in _COMPRESSED.items() if head.startswith(m)), None)
@@ -237,7 +240,8 @@ def _tar_or_compressed(
         inner_head = inner.read(_SNIFF)
         if not (len(inner_head) > 262 and inner_head[257:262] == b"ustar"):
             # A single compressed file, e.g. cables.csv.gz.
-            yield from _member_documents(_strip_suffix(name), _Reader(inner_head, inner))
+            reader = cast(IO[bytes], _Reader(inner_head, inner))  # reads as a stream does
+            yield from _member_documents(_strip_suffix(name), reader)
             return
         stream.seek(0)
     with tarfile.open(fileobj=stream, mode="r|*") as tar:
@@ -263,10 +267,10 @@ def _strip_suffix(name: str) -> str:
 
 
 class _Reader(io.RawIOBase):
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
         self._inner = _Prepend(head, stream)
 
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             chunks = []
             while chunk := self.read(1 << 20):
@@ -277,7 +281,7 @@ class _Reader(io.RawIOBase):
         return bytes(buf[:n])
 
 
-def _zip_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError | Skipped]:
+def _zip_documents(name: str, stream: IO[bytes]) -> Iterator[Document | ReadError | Skipped]:
     with zipfile.ZipFile(stream) as archive:
         for info in archive.infolist():
             if info.is_dir():
@@ -290,7 +294,7 @@ def _zip_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError
                 yield ReadError(member_name, f"corrupt archive member: {exc}")
 
 
-def _7z_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError | Skipped]:
+def _7z_documents(name: str, stream: IO[bytes]) -> Iterator[Document | ReadError | Skipped]:
     """Members of a 7z archive, decompressed by py7zr in a thread, one member at a time."""
     import py7zr
     from py7zr.io import Py7zIO, WriterFactory
@@ -344,7 +348,7 @@ def _7z_documents(name: str, stream: BinaryIO) -> Iterator[Document | ReadError 
     current: list[bytes] = []
     member = ""
     while (item := chunks.get()) is not done:
-        kind, value = item  # type: ignore[misc]
+        kind, value = cast(tuple[str, Any], item)  # (kind, value); only ``done`` is not
         if kind == "start":
             member, current = value, []
         elif kind == "data":
@@ -362,7 +366,7 @@ class Meter:
 
     def __init__(self) -> None:
         self.done = 0
-        self._current: BinaryIO | None = None
+        self._current: IO[bytes] | None = None
 
     @property
     def position(self) -> int:
@@ -401,7 +405,7 @@ def iter_documents(
         elif path.is_file():
             yield from _file_documents(path, meter)
         else:
-            yield ReadError(str(path), NOT_FOUND)
+            yield ReadError(str(path), MISSING)
 
 
 def _file_documents(path: Path, meter: Meter | None) -> Iterator[Document | ReadError | Skipped]:

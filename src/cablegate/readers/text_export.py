@@ -17,7 +17,7 @@ from cablegate.parse.header import parse_transmission
 
 FORMAT = "text-export"
 _ID_LINE = re.compile(r"[0-9]{2}[0-9A-Z\-]{3,60}")
-_DATE_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+DATE_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 #: Where the body box starts: its classification line, spaced or not.
 _BODY_START = re.compile(
     r"(?:(?:[A-Z] ){3,}[A-Z]\b"
@@ -32,7 +32,7 @@ def looks_like(head: str) -> bool:
     if len(lines) < 5 or not _ID_LINE.fullmatch(lines[0].strip()):
         return False
     try:
-        dt.datetime.strptime(lines[2].strip(), _DATE_FORMAT)
+        dt.datetime.strptime(lines[2].strip(), DATE_FORMAT)
     except ValueError:
         return False
     return normalise_classification(lines[3]) in CLASSIFICATIONS
@@ -108,7 +108,7 @@ def read_text_export(data: bytes, path: str) -> Cable:
     if not _ID_LINE.fullmatch(ref_id):
         raise ReadError(path, f"first line {ref_id[:40]!r} is not a reference ID")
     try:
-        written = dt.datetime.strptime(date_text, _DATE_FORMAT)
+        written = dt.datetime.strptime(date_text, DATE_FORMAT)
     except ValueError:
         raise ReadError(path, f"third line {date_text[:40]!r} is not a date") from None
     header, body = split_boxes(lines[5] if len(lines) > 5 else "", ref_id)
@@ -132,7 +132,7 @@ def _created(written: dt.datetime, text: str, header: str) -> tuple[dt.datetime,
     instant 23:00 UTC the day before; the telegram's date-time group (``030207Z JAN 09``)
     gives its time when it falls on that date or next to it. Midnight in UTC written
     ``+0000`` and any other time are instants; ``-0000`` (RFC 2822's "no zone") is how
-    :func:`write_text_export` writes a date known only to the day."""
+    :func:`cablegate.writers.write_text_export` writes a date known only to the day."""
     offset = written.utcoffset()
     if written.time() != dt.time(0, 0) or (offset == dt.timedelta(0) and "-0000" not in text):
         return written.astimezone(dt.UTC), "minute"
@@ -141,21 +141,3 @@ def _created(written: dt.datetime, text: str, header: str) -> tuple[dt.datetime,
     if dtg is not None and abs((dtg.date() - day).days) <= 1:
         return dtg, "minute"
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC), "day"
-
-
-def write_text_export(cable: Cable) -> str:
-    """The cable in the export's layout (the inverse of :func:`read_text_export`)."""
-    created = cable.created or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    when = created.strftime(_DATE_FORMAT)
-    if cable.created_precision == "day":
-        when = when.replace("+0000", "-0000")  # a date, no zone (see _created)
-    return "\n".join(
-        [
-            cable.reference_id,
-            cable.subject or "",
-            when,
-            cable.classification or "",
-            cable.origin or "",
-            cable.header + cable.body,
-        ]
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from cablegate.months import next_month
 from cablegate.search.query import QueryError
 
 
@@ -15,9 +16,8 @@ def _period(value: str, name: str) -> tuple[str, str]:
         if re.fullmatch(r"\d{4}", value) and 1 <= int(value) < 9999:
             return value, f"{int(value) + 1:04d}"
         if re.fullmatch(r"\d{4}-\d{2}", value) and int(value[:4]) < 9999:
-            start = dt.date(int(value[:4]), int(value[5:]), 1)
-            end = (start + dt.timedelta(days=32)).replace(day=1)
-            return value, end.strftime("%Y-%m")
+            dt.date(int(value[:4]), int(value[5:]), 1)  # a real month, or ValueError
+            return value, next_month(value)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             day = dt.date.fromisoformat(value)
             return value, (day + dt.timedelta(days=1)).isoformat()

@@ -1,15 +1,72 @@
-"""Search results as plain data (JSON for the API and the CLI, CSV rows for exports)."""
+"""Cables in lists as the outside world gets them (the JSON API, the CLI, CSV and JSON Lines
+downloads): one record type per shape, so the API schema, the CLI's JSON and the exports'
+columns cannot drift apart."""
 
 from __future__ import annotations
 
+import msgspec
 from markupsafe import escape
 
 from cablegate.archive import Listed
 from cablegate.search.engine import Hit, Results
-from cablegate.site.urls import cable_url
+from cablegate.urls import cable_url
 
-LISTED_FIELDS = ("id", "subject", "created", "released", "classification", "origin", "url")
-"""The columns of a cable in a list (browse listings, search hits) in CSV and JSON."""
+
+class ListingRow(msgspec.Struct):
+    """A cable in a list (browse listings, search hits, articles' cables, downloads)."""
+
+    id: str
+    subject: str | None
+    created: str | None
+    released: str | None
+    classification: str | None
+    origin: str | None
+    url: str
+
+
+class SearchHit(ListingRow):
+    score: float | None
+    snippet: str
+    """HTML: the text around the first match, escaped, matches in ``<mark>``."""
+
+
+class Facet(msgspec.Struct):
+    value: str
+    count: int
+
+
+class SearchResponse(msgspec.Struct):
+    query: str
+    notes: list[str]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    sort: str
+    jump: str | None
+    """The cable the query names by its ID, when it is in the archive (then the one hit)."""
+    hits: list[SearchHit]
+    facets: dict[str, list[Facet]]
+    timeline: list[Facet] = []
+    """Hits per month of creation (``value``: ``2008-06``), oldest first."""
+    suggestion: str | None = None
+    """When nothing matched: the query with a word spelled as the cables spell it."""
+
+
+LISTED_FIELDS: tuple[str, ...] = ListingRow.__struct_fields__
+"""The columns of a cable in a list, in CSV and JSON."""
+
+
+def listing_row(item: Listed) -> ListingRow:
+    return ListingRow(
+        item.canonical_id,
+        item.subject,
+        item.created,
+        item.released,
+        item.classification,
+        item.origin,
+        cable_url(item.canonical_id, item.created),
+    )
 
 
 def snippet_html(hit: Hit) -> str:
@@ -20,38 +77,36 @@ def snippet_html(hit: Hit) -> str:
     )
 
 
-def listed_dict(item: Listed) -> dict[str, object]:
-    """The :data:`LISTED_FIELDS` of a cable in a list."""
-    return {
-        "id": item.canonical_id,
-        "subject": item.subject,
-        "created": item.created,
-        "released": item.released,
-        "classification": item.classification,
-        "origin": item.origin,
-        "url": cable_url(item.canonical_id, item.created),
-    }
+def search_hit(hit: Hit) -> SearchHit:
+    url = cable_url(hit.canonical_id, hit.created)
+    return SearchHit(
+        hit.canonical_id,
+        hit.subject,
+        hit.created,
+        hit.released,
+        hit.classification,
+        hit.origin,
+        url,
+        score=hit.score,
+        snippet=snippet_html(hit),
+    )
 
 
-def hit_dict(hit: Hit) -> dict[str, object]:
-    return {**listed_dict(hit), "score": hit.score, "snippet": snippet_html(hit)}
-
-
-def results_dict(results: Results) -> dict[str, object]:
-    return {
-        "query": results.query.text,
-        "notes": results.query.notes,
-        "total": results.total,
-        "page": results.page + 1,
-        "pages": results.pages,
-        "per_page": results.per_page,
-        "sort": results.sort,
-        "jump": results.jump,
-        "hits": [hit_dict(hit) for hit in results.hits],
-        "facets": {
-            name: [{"value": value, "count": count} for value, count in counts]
+def search_response(results: Results) -> SearchResponse:
+    return SearchResponse(
+        query=results.query.text,
+        notes=results.query.notes,
+        total=results.total,
+        page=results.page + 1,
+        pages=results.pages,
+        per_page=results.per_page,
+        sort=results.sort,
+        jump=results.jump,
+        hits=[search_hit(hit) for hit in results.hits],
+        facets={
+            name: [Facet(value, count) for value, count in counts]
             for name, counts in results.facets.items()
         },
-        "timeline": [{"value": month, "count": count} for month, count in results.timeline],
-        "suggestion": results.suggestion,
-    }
+        timeline=[Facet(month, count) for month, count in results.timeline],
+        suggestion=results.suggestion,
+    )

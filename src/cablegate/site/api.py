@@ -7,6 +7,7 @@ Responses are the archive's own msgspec records encoded as JSON; the OpenAPI sch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
@@ -15,15 +16,22 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from markupsafe import escape
 
-from cablegate.archive import Citation, Listed, Stats, VersionInfo
+from cablegate import urls
+from cablegate.archive import Citation, Stats, VersionInfo
 from cablegate.model import Article, Cable
 from cablegate.parse import canonical_id
 from cablegate.search import SORTS, QueryError, search
-from cablegate.search.serialize import results_dict
-from cablegate.site import urls, views
-from cablegate.site.pages import BROWSE_KINDS, Site
+from cablegate.search.serialize import (
+    ListingRow,
+    SearchResponse,
+    listing_row,
+    search_response,
+)
+from cablegate.site import views
+from cablegate.site.pages import LISTING_KINDS, Site
 
 PER_PAGE_MAX = 200
+Endpoint = Callable[..., Response]
 
 
 class Error(msgspec.Struct):
@@ -36,45 +44,6 @@ class CableResponse(msgspec.Struct):
     version: int
     """The number of the version shown."""
     versions: list[VersionInfo]
-
-
-class Facet(msgspec.Struct):
-    value: str
-    count: int
-
-
-class ListingRow(msgspec.Struct):
-    id: str
-    subject: str | None
-    created: str | None
-    released: str | None
-    classification: str | None
-    origin: str | None
-    url: str
-
-
-class SearchHit(ListingRow):
-    score: float | None
-    snippet: str
-    """HTML: the text around the first match, escaped, matches in ``<mark>``."""
-
-
-class SearchResponse(msgspec.Struct):
-    query: str
-    notes: list[str]
-    total: int
-    page: int
-    pages: int
-    per_page: int
-    sort: str
-    jump: str | None
-    """The cable the query names by its ID, when it is in the archive (then the one hit)."""
-    hits: list[SearchHit]
-    facets: dict[str, list[Facet]]
-    timeline: list[Facet] = []
-    """Hits per month of creation (``value``: ``2008-06``), oldest first."""
-    suggestion: str | None = None
-    """When nothing matched: the query with a word spelled as the cables spell it."""
 
 
 class BrowseKey(msgspec.Struct):
@@ -149,7 +118,7 @@ def router(site: Any) -> APIRouter:
 
     def route(
         path: str, schema: str, summary: str, array: bool = False, errors: tuple[int, ...] = ()
-    ) -> Any:
+    ) -> Callable[[Endpoint], Endpoint]:
         """A GET route answering JSON of the named schema (or a list of it), or an Error."""
         return api.get(
             path,
@@ -161,7 +130,7 @@ def router(site: Any) -> APIRouter:
     def cable_response(name: str, version: int | None) -> Response:
         current: Site = site()
         archive = current.archive
-        cid = canonical_id(name) or name.upper()
+        cid = canonical_id(name)
         cable = archive.cable(cid, version) if version else archive.cable(cid)
         history = archive.history(cid) if cable is not None else []
         if cable is None or (version and all(v.number != version for v in history)):
@@ -200,7 +169,7 @@ def router(site: Any) -> APIRouter:
     )
     def references(id: str) -> Response:
         archive = site().archive
-        cid = canonical_id(id) or id.upper()
+        cid = canonical_id(id)
         if archive.cable(cid) is None:
             return _error(404, f"no cable {id}")
         return _json(archive.references(cid))
@@ -213,7 +182,7 @@ def router(site: Any) -> APIRouter:
     )
     def cited_by(id: str) -> Response:
         archive = site().archive
-        cid = canonical_id(id) or id.upper()
+        cid = canonical_id(id)
         return _json([Citation(c, True) for c in archive.cited_by(cid)])
 
     @route(
@@ -233,7 +202,7 @@ def router(site: Any) -> APIRouter:
             results = search(site().archive, q, page - 1, per_page, sort, facets)
         except QueryError as exc:
             return _error(400, str(exc))
-        return _json(msgspec.convert(results_dict(results), SearchResponse))
+        return _json(search_response(results))
 
     @route(
         "/browse/{kind}",
@@ -245,7 +214,7 @@ def router(site: Any) -> APIRouter:
     def browse_keys(kind: str) -> Response:
         current: Site = site()
         pane, _ = current.pane()
-        if kind not in BROWSE_KINDS:
+        if kind not in LISTING_KINDS:
             return _error(404, f"no browse kind {kind}")
         names = pane.names(kind)
         return _json(
@@ -270,12 +239,7 @@ def router(site: Any) -> APIRouter:
         listing = views.browse_page(current.archive, pane, kind, key, page - 1)
         if listing is None:
             return _error(404, f"no page {page} of {kind} {key}")
-        rows = [
-            ListingRow(
-                r.canonical_id, r.subject, r.created, r.released, r.classification, r.origin, r.url
-            )
-            for r in listing.rows
-        ]
+        rows = [listing_row(r) for r in listing.rows]
         return _json(
             ListingResponse(kind, key, listing.title, page, listing.pages, listing.total, rows)
         )
@@ -300,19 +264,12 @@ def router(site: Any) -> APIRouter:
         archive = site().archive
         return _json(
             [
-                ArticleResponse(article, [_listed_row(c) for c in cited])
+                ArticleResponse(article, [listing_row(c) for c in cited])
                 for article, cited in archive.articles()
             ]
         )
 
     return api
-
-
-def _listed_row(c: Listed) -> ListingRow:
-    url = urls.cable_url(c.canonical_id, c.created)
-    return ListingRow(
-        c.canonical_id, c.subject, c.created, c.released, c.classification, c.origin, url
-    )
 
 
 def openapi(app: FastAPI) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
     local = threading.local()
     Archive.open(db, create=False).close()  # fail early when there is no archive
     if read_db:
-        Archive.open(read_db, create=False).close()
+        Archive.open(read_db, read_only=True).close()
 
     def site() -> Site:
         """This thread's site, after publishing any release that is due; opened again when
@@ -61,11 +61,14 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
                     archive.close()
             local.site = None
         if getattr(local, "site", None) is None:
-            archive = Archive.open(read_db or db, create=False)
-            primary = Archive.open(db, create=False) if read_db else archive
+            # Pages are read through a connection that cannot write (as Datasette does);
+            # releases that fall due and the admin routes write through their own.
+            archive = Archive.open(read_db or db, read_only=True)
+            primary = Archive.open(db, create=False)
             local.site = Site(archive, base_url, env, primary=primary)
-        publish_due(local.site.primary)
-        return local.site
+        found: Site = local.site
+        publish_due(found.primary)
+        return found
 
     app = FastAPI(title="cablegate", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(RequestIDs)  # inside SecurityHeaders: its 500 page has them too

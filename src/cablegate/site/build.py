@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cablegate import workers
 from cablegate.archive import Archive
@@ -25,7 +26,7 @@ from cablegate.site.pages import STATIC_PAGES, Page, Site
 from cablegate.site.views import PAGE_SIZE
 
 MANIFEST = "MANIFEST.sha256"
-NOT_FOUND = "/404.html"
+NOT_FOUND_PAGE = "/404.html"
 """The page a web server shows for a missing path (``ErrorDocument 404 /404.html``)."""
 STATIC = Path(__file__).resolve().parent / "static"
 CABLES_PER_TASK = 400
@@ -71,8 +72,8 @@ class _Entry:
 _state: dict[str, object] = {}
 
 
-def _open(db: str | None, out: str, base_url: str, old: dict[str, str]) -> None:
-    site = Site(Archive.open(db, create=False), base_url, served=False)
+def _open_site(db: str | None, out: str, base_url: str, old: dict[str, str]) -> None:
+    site = Site(Archive.open(db, read_only=True), base_url, served=False)
     _state.update(site=site, out=Path(out), old=old)
 
 
@@ -107,7 +108,7 @@ def _pages(pages: Iterable[tuple[str, Page]], status: int = 200) -> Iterator[_En
             yield _save(url_path, page.html.encode())
 
 
-def _task(kind: str, items: list) -> list[_Entry | str]:
+def _task(kind: str, items: list[Any]) -> list[_Entry | str]:
     """Render one task's pages; an error names the page and the build goes on."""
     site = _site()
     results: list[_Entry | str] = []
@@ -117,7 +118,7 @@ def _task(kind: str, items: list) -> list[_Entry | str]:
                 results.extend(_pages([(item, site.page(item))]))
             elif kind == "browse":
                 results.extend(_pages(site.browse_all(*item)))
-            elif kind == "page" and item == NOT_FOUND:
+            elif kind == "page" and item == NOT_FOUND_PAGE:
                 results.extend(_pages([(item, site.not_found("such page", item))], 404))
             elif kind == "page":
                 results.extend(_pages([(item, site.page(item))]))
@@ -152,9 +153,9 @@ def read_manifest(out: Path) -> dict[str, str]:
     return found
 
 
-def _tasks(site: Site) -> tuple[list[tuple[str, list]], int]:
+def _tasks(site: Site) -> tuple[list[tuple[str, list[Any]]], int]:
     """The build's tasks, and how many pages they will give (for the progress bar)."""
-    tasks: list[tuple[str, list]] = []
+    tasks: list[tuple[str, list[Any]]] = []
     pages = [
         "/index.html",
         *(f"/{name}" for name in STATIC_PAGES),
@@ -162,7 +163,7 @@ def _tasks(site: Site) -> tuple[list[tuple[str, list]], int]:
         *site.feed_paths(),
         *site.sitemap_paths(),
     ]
-    tasks.append(("page", [*pages, NOT_FOUND]))
+    tasks.append(("page", [*pages, NOT_FOUND_PAGE]))
     statics = sorted(p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*") if p.is_file())
     tasks.append(("static", statics))
     expected = len(pages) + 1 + len(statics)
@@ -200,9 +201,9 @@ def build_site(
     old = read_manifest(out)
     report = BuildReport()
     entries: dict[str, _Entry] = {}
-    _open(db, str(out), base_url, old)
+    _open_site(db, str(out), base_url, old)
     tasks, expected = _tasks(_site())
-    pool = workers.pool(jobs, _open, (db, str(out), base_url, old)) if jobs > 1 else None
+    pool = workers.pool(jobs, _open_site, (db, str(out), base_url, old)) if jobs > 1 else None
     try:
         results: Iterable[list[_Entry | str]]
         if pool is None:

@@ -9,20 +9,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from cablegate import urls
 from cablegate.archive import Archive
 from cablegate.articles import web_url
 from cablegate.parse import canonical_id
 from cablegate.search import SORTS, Hit, QueryError, Results, search
 from cablegate.search.query import And, Filter, parse_query
-from cablegate.site import charts, urls, views
+from cablegate.site import charts, views
 from cablegate.site.statistics import statistics
 
-BROWSE_KINDS = ("reldate", "date", "origin", "tag", "classification")
+LISTING_KINDS = ("reldate", "date", "origin", "tag", "classification")
+"""The kinds of browse listing, as their URLs name them (``/date/2008-04_0.html``)."""
 ATOM = "application/atom+xml; charset=utf-8"
 STATIC_PAGES = ("faq.html", "about.html", "articles.html", "statistics.html")
 
@@ -45,6 +48,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["web_url"] = web_url
+    env.globals["cable_url"] = urls.cable_url
+    env.globals["classification_url"] = urls.classification_url
     return env
 
 
@@ -142,7 +147,7 @@ class Site:
 
     def cable(self, name: str, version: int | None = None, path: str | None = None) -> Page:
         pane, _ = self.pane()
-        cid = canonical_id(name) or name
+        cid = canonical_id(name)
         found = views.cable_page(self.archive, cid, pane, version)
         if found is None:
             what = f"cable {name}" + (f" version {version}" if version else "")
@@ -213,8 +218,11 @@ class Site:
                 error = str(exc)
             if results is not None and results.jump and number == 0:
                 cable = self.archive.cable(results.jump)
-                return Page(303, location=urls.cable_url(results.jump, cable and cable.created))
+                return Page(
+                    303, location=urls.cable_url(results.jump, cable.created if cable else None)
+                )
         links = search_links(q, sort)
+        builders: dict[str, Any] = dict(links)  # (as template context: none is ``status``)
         timeline = None
         if results is not None and results.timeline:
             timeline = charts.timeline("timeline", results.timeline, links["narrow_url"])
@@ -226,10 +234,12 @@ class Site:
             results=results,
             notes=_notes(results),
             timeline=timeline,
-            undated=results.total - sum(n for _, n in results.timeline) if timeline else 0,
+            undated=results.total - sum(n for _, n in results.timeline)
+            if results is not None and timeline
+            else 0,
             error=error,
             feed=links["feed_url"]() if results is not None else None,
-            **links,
+            **builders,
         )
 
     # -- every page, for the static build --------------------------------------------------
@@ -237,19 +247,10 @@ class Site:
     def cable_paths(self) -> Iterator[tuple[str, str]]:
         """(canonical ID, URL path) of every cable page, current and earlier public
         versions."""
-        earlier: dict[int, list[int]] = {}
-        for cable_id, number in self.archive.conn.execute(
-            "SELECT v.cable_id, v.number FROM versions v JOIN cables c ON c.id = v.cable_id "
-            "WHERE c.versions > 1 AND v.number != c.current AND v.published_at IS NOT NULL "
-            "ORDER BY 1, 2"
-        ):
-            earlier.setdefault(cable_id, []).append(number)
-        for cable_id, cid, created in self.archive.conn.execute(
-            "SELECT id, canonical_id, created FROM cables ORDER BY id"
-        ).fetchall():
+        for cid, created, earlier in self.archive.page_keys():
             url = urls.cable_url(cid, created)
             yield cid, url
-            for number in earlier.get(cable_id, []):
+            for number in earlier:
                 yield cid, urls.version_url(url, number)
 
     def sitemap(self, number: int | None) -> Page:

@@ -15,7 +15,7 @@ import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cablegate.archive import Archive
+from cablegate.archive import Archive, utc_now
 
 log = logging.getLogger("cablegate.site")
 
@@ -84,29 +84,24 @@ def _digest(token: str) -> str:
 def new_token(archive: Archive) -> str:
     """Make a new admin token (replacing any other), keep its hash, return it (once)."""
     token = secrets.token_urlsafe(32)
-    with archive.transaction() as conn:
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (TOKEN_KEY, _digest(token)),
-        )
+    with archive.transaction():
+        archive.writer(utc_now()).put_meta(TOKEN_KEY, _digest(token))
     return token
 
 
 def revoke_token(archive: Archive) -> bool:
     """Turn writes over HTTP off; whether there was a token."""
-    with archive.transaction() as conn:
-        return conn.execute("DELETE FROM meta WHERE key = ?", (TOKEN_KEY,)).rowcount > 0
+    with archive.transaction():
+        return archive.writer(utc_now()).drop_meta(TOKEN_KEY)
 
 
 def token_configured(archive: Archive) -> bool:
-    row = archive.conn.execute("SELECT 1 FROM meta WHERE key = ?", (TOKEN_KEY,)).fetchone()
-    return row is not None
+    return archive.meta(TOKEN_KEY) is not None
 
 
 def check_token(archive: Archive, given: str | None) -> bool:
     """Whether ``given`` is the admin token (constant time in what it compares)."""
-    row = archive.conn.execute("SELECT value FROM meta WHERE key = ?", (TOKEN_KEY,)).fetchone()
-    if row is None or not given:
+    stored = archive.meta(TOKEN_KEY)
+    if stored is None or not given:
         return False
-    return hmac.compare_digest(_digest(given).encode(), str(row[0]).encode())
+    return hmac.compare_digest(_digest(given).encode(), stored.encode())

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from cablegate.site import charts, urls
+from cablegate import urls
+from cablegate.months import months_between
+from cablegate.site import charts
 from cablegate.site.charts import Chart, Datum
 from cablegate.site.views import Pane
 
@@ -20,16 +22,6 @@ class Statistics:
     origins: int
     tags: int
     charts: list[Chart]
-
-
-def _months(first: str, last: str) -> list[str]:
-    """Every month ``YYYY-MM`` from ``first`` to ``last``."""
-    year, month = int(first[:4]), int(first[5:7])
-    out = []
-    while f"{year:04d}-{month:02d}" <= last:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
 
 
 def per_year(pane: Pane) -> list[Datum]:
@@ -57,7 +49,7 @@ def per_month(pane: Pane, since: str | None = None) -> list[Datum]:
         return []
     return [
         Datum(m, months.get(m, 0), urls.month_url(m) if m in months else None)
-        for m in _months(min(months), max(months))
+        for m in months_between(min(months), max(months))
     ]
 
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from cablegate import urls
 from cablegate.archive import Archive, Listed, VersionInfo, unified_diff
-from cablegate.archive.records import released_prefix
+from cablegate.archive.schema import BROWSE_COUNTS
 from cablegate.model import Article, Cable
-from cablegate.site import markup, urls
+from cablegate.site import markup
 from cablegate.site import tags as tag_table
 
 
@@ -43,6 +44,10 @@ class Pane:
             return {str(n): name for name, n in urls.CLASSIFICATION_NUMBERS.items()}
         return {}
 
+    def origin_url(self, origin: str | None, page: int = 0) -> str | None:
+        """The listing of an origin (origins are numbered in the pane)."""
+        return urls.origin_url(self.origin_numbers.get(origin or ""), page)
+
 
 _PLACE_PREFIX = re.compile(r"^(?:Embassy|Consulate)\s+", re.I)
 
@@ -58,12 +63,9 @@ def origin_sort_key(origin: str) -> tuple[str, str]:
 
 
 def pane(archive: Archive) -> Pane:
-    with archive.snapshot() as conn:
-        total, released = conn.execute("SELECT count(*), count(released) FROM cables").fetchone()
-        counts = {
-            kind: dict(archive.browse(kind))
-            for kind in ("reldate", "month", "origin", "tag", "classification")
-        }
+    with archive.snapshot():
+        total, released = archive.public_counts()
+        counts = {kind: dict(archive.browse(kind)) for kind in BROWSE_COUNTS}
     reldates: dict[str, list[str]] = defaultdict(list)
     for day in counts["reldate"]:
         reldates[day[:7].replace("-", "/")].append(day)
@@ -112,6 +114,7 @@ class IndexPage:
 
 
 def index_page(pane: Pane, kind: str, key: str) -> IndexPage | None:
+    entries: list[tuple[str, str, int, str | None]]
     if kind == "date" and key in pane.years:
         entries = [
             (m.replace("-", "/"), urls.month_url(m), pane.counts["month"][m], None)
@@ -124,8 +127,7 @@ def index_page(pane: Pane, kind: str, key: str) -> IndexPage | None:
     if kind == "tag" and key in pane.tags:
         entries = []
         for tag in pane.tags[key]:
-            info = tag_table.explain(tag)
-            entries.append((tag, urls.tag_url(tag), pane.counts["tag"][tag], info and info.meaning))
+            entries.append((tag, urls.tag_url(tag), pane.counts["tag"][tag], _meaning(tag)))
         return IndexPage(f"tag: {key}", kind, key, entries)
     return None
 
@@ -161,21 +163,9 @@ def cable_page(
     cable = archive.cable(canonical_id, version) if version else current
     if cable is None or current is None:
         return None
-    with archive.snapshot() as conn:
-        created = dict(
-            conn.execute(
-                "SELECT canonical_id, created FROM cables WHERE canonical_id IN "
-                "(SELECT target FROM refs r JOIN cables c ON c.id = r.cable_id "
-                "WHERE c.canonical_id = ? AND r.kind = 'cable')",
-                (canonical_id,),
-            ).fetchall()
-        )
-        citing = conn.execute(
-            "SELECT DISTINCT c.canonical_id, c.created FROM refs r "
-            "JOIN cables c ON c.id = r.cable_id "
-            "WHERE r.target = ? AND r.kind = 'cable' AND c.canonical_id != ? ORDER BY 1",
-            (canonical_id, canonical_id),
-        ).fetchall()
+    with archive.snapshot():
+        created = {cid: c.created for cid, c in archive.cited_public(canonical_id).items()}
+        citing = [(c.canonical_id, c.created) for c in archive.citing(canonical_id)]
     refs = [
         (r.value, urls.cable_url(r.value, created[r.value]) if r.value in created else None)
         for r in cable.references
@@ -222,17 +212,6 @@ def cable_page(
 PAGE_SIZE = 50
 """Cables per browse page, as on the original site."""
 
-_ROW_SQL = "SELECT c.canonical_id, c.subject, c.created, c.released, c.classification, c.origin "
-"""A listing's rows, in the original's order (``sort_key``: newest release first, then oldest
-creation, then ID), each listing read through an index in that order."""
-
-
-@dataclass(frozen=True)
-class Row(Listed):
-    url: str
-    classification_url: str | None
-    origin_url: str | None
-
 
 @dataclass
 class BrowsePage:
@@ -242,7 +221,7 @@ class BrowsePage:
     page: int
     pages: int
     total: int
-    rows: list[Row]
+    rows: list[Listed]
     url: Callable[[int], str]
     description: str | None = None
 
@@ -256,13 +235,14 @@ class BrowsePage:
 
 @dataclass
 class _Listing:
-    """What one browse key selects: SQL condition, title, count, page URLs."""
+    """What one browse key selects (the archive's listing of ``counted`` ``value``), its
+    title, count and page URLs."""
 
     kind: str
     key: str
-    keys: str
-    """SQL selecting (id, sort_key) of the listing's cables in order, from an index."""
-    args: list[str]
+    counted: str
+    """The kind of browse count (``month`` for the URL kind ``date``)."""
+    value: str
     title: str
     total: int
     url: Callable[[int], str]
@@ -272,7 +252,7 @@ class _Listing:
     def pages(self) -> int:
         return max(1, -(-self.total // PAGE_SIZE))
 
-    def page(self, number: int, rows: list[Row]) -> BrowsePage:
+    def page(self, number: int, rows: list[Listed]) -> BrowsePage:
         return BrowsePage(
             self.title,
             self.kind,
@@ -286,47 +266,30 @@ class _Listing:
         )
 
 
-def _month_end(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
-
-
 def _listing(pane: Pane, kind: str, key: str) -> _Listing | None:
     origin_names, class_names = pane.names("origin"), pane.names("classification")
-    description, selected = None, "id"
+    description = None
     if kind == "reldate" and key in pane.counts["reldate"]:
-        prefix = released_prefix(key)
-        where, args = "FROM cables WHERE sort_key >= ? AND sort_key < ?", [prefix, prefix + "~"]
-        title, count_key, url = key.replace("-", "/"), key, functools.partial(urls.reldate_url, key)
+        value, title, url = key, key.replace("-", "/"), functools.partial(urls.reldate_url, key)
     elif kind == "date" and key in pane.counts["month"]:
-        where, args = "FROM cables WHERE created >= ? AND created < ?", [key, _month_end(key)]
-        title, count_key, url = key.replace("-", "/"), key, functools.partial(urls.month_url, key)
+        value, title, url = key, key.replace("-", "/"), functools.partial(urls.month_url, key)
     elif kind == "origin" and key in origin_names:
-        where, args = "FROM cables WHERE origin = ?", [origin_names[key]]
-        title = count_key = origin_names[key]
+        value = title = origin_names[key]
         url = functools.partial(_numbered, "origin", key)
     elif kind == "classification" and key in class_names:
-        where, args = "FROM cables WHERE classification = ?", [class_names[key]]
-        title = count_key = class_names[key]
+        value = title = class_names[key]
         url = functools.partial(_numbered, "classification", key)
     elif kind == "tag" and key in pane.counts["tag"]:
-        where, args = "FROM tags WHERE tag = ?", [key]
-        selected = "cable_id AS id"
-        title, count_key, url = key, key, functools.partial(urls.tag_url, key)
+        value, title, url = key, key, functools.partial(urls.tag_url, key)
         info = tag_table.explain(key)
-        description = info and f"{key}: {info.meaning} ({info.kind} tag)"
+        description = f"{key}: {info.meaning} ({info.kind} tag)" if info else None
     else:
         return None
-    total = pane.counts[{"date": "month"}.get(kind, kind)].get(count_key, 0)
+    counted = {"date": "month"}.get(kind, kind)
+    total = pane.counts[counted].get(value, 0)
     if not total:
         return None
-    keys = f"SELECT {selected}, sort_key {where} ORDER BY sort_key"
-    return _Listing(kind, key, keys, args, title, total, url, description)
-
-
-def _rows_sql(keys: str) -> str:
-    """The rows of the cables ``keys`` selects: OFFSET skips index entries, not rows."""
-    return f"{_ROW_SQL}FROM ({keys}) k JOIN cables c ON c.id = k.id ORDER BY k.sort_key"
+    return _Listing(kind, key, counted, value, title, total, url, description)
 
 
 def browse_page(archive: Archive, pane: Pane, kind: str, key: str, page: int) -> BrowsePage | None:
@@ -334,9 +297,8 @@ def browse_page(archive: Archive, pane: Pane, kind: str, key: str, page: int) ->
     listing = _listing(pane, kind, key)
     if listing is None or page >= listing.pages:
         return None
-    sql = _rows_sql(listing.keys + " LIMIT ? OFFSET ?")
-    rows = archive.conn.execute(sql, [*listing.args, PAGE_SIZE, page * PAGE_SIZE]).fetchall()
-    return listing.page(page, [_row(r, pane) for r in rows])
+    rows = archive.listing(listing.counted, listing.value, PAGE_SIZE, page * PAGE_SIZE)
+    return listing.page(page, rows)
 
 
 def browse_pages(archive: Archive, pane: Pane, kind: str, key: str) -> Iterator[BrowsePage]:
@@ -344,20 +306,15 @@ def browse_pages(archive: Archive, pane: Pane, kind: str, key: str) -> Iterator[
     listing = _listing(pane, kind, key)
     if listing is None:
         return
-    rows = _all_rows(archive, pane, listing)
+    rows = archive.listing(listing.counted, listing.value)
     for number in range(listing.pages):
         yield listing.page(number, rows[number * PAGE_SIZE : (number + 1) * PAGE_SIZE])
 
 
-def listing_rows(archive: Archive, pane: Pane, kind: str, key: str) -> list[Row] | None:
+def listing_rows(archive: Archive, pane: Pane, kind: str, key: str) -> list[Listed] | None:
     """Every row of a browse listing in order (its CSV and JSON Lines downloads)."""
     listing = _listing(pane, kind, key)
-    return None if listing is None else _all_rows(archive, pane, listing)
-
-
-def _all_rows(archive: Archive, pane: Pane, listing: _Listing) -> list[Row]:
-    rows = archive.conn.execute(_rows_sql(listing.keys), listing.args).fetchall()
-    return [_row(r, pane) for r in rows]
+    return None if listing is None else archive.listing(listing.counted, listing.value)
 
 
 def browse_keys(pane: Pane) -> Iterator[tuple[str, str, int]]:
@@ -374,22 +331,6 @@ def browse_keys(pane: Pane) -> Iterator[tuple[str, str, int]]:
 
 def _numbered(kind: str, number: str, page: int) -> str:
     return f"/{kind}/{number}_{page}.html"
-
-
-def _row(r: tuple, pane: Pane) -> Row:
-    cid, subject, created, released, classification, origin = r
-    number = pane.origin_numbers.get(origin or "")
-    return Row(
-        canonical_id=cid,
-        subject=subject,
-        created=created,
-        released=released,
-        classification=classification,
-        origin=origin,
-        url=urls.cable_url(cid, created),
-        classification_url=urls.classification_url(classification or ""),
-        origin_url=urls.origin_url(number),
-    )
 
 
 def latest_release(archive: Archive, pane: Pane) -> BrowsePage | None:
@@ -431,8 +372,8 @@ def feed_entries(archive: Archive, ids: list[str]) -> list[FeedEntry]:
         cable = archive.cable(cid)
         if cable is None:
             continue
-        released = cable.released and cable.released.strftime("%Y-%m-%d %H:%M:%S")
-        created = cable.created and cable.created.strftime("%Y-%m-%d %H:%M:%S")
+        released = cable.released.strftime("%Y-%m-%d %H:%M:%S") if cable.released else None
+        created = cable.created.strftime("%Y-%m-%d %H:%M:%S") if cable.created else None
         text = cable.summary or next((p.text for p in cable.paragraphs if p.number), None)
         entries.append(
             FeedEntry(
@@ -440,7 +381,7 @@ def feed_entries(archive: Archive, ids: list[str]) -> list[FeedEntry]:
                 cable.subject,
                 urls.cable_url(cid, cable.created),
                 _atom_time(released or created),
-                released and _atom_time(released),
+                _atom_time(released) if released else None,
                 created,
                 cable.classification,
                 cable.origin,
@@ -457,9 +398,4 @@ FEED_ENTRIES = 50
 
 def latest_ids(archive: Archive, limit: int = FEED_ENTRIES) -> list[str]:
     """The newest releases (the original's order), for the site-wide feed."""
-    return [
-        r[0]
-        for r in archive.conn.execute(
-            "SELECT canonical_id FROM cables ORDER BY sort_key LIMIT ?", (limit,)
-        )
-    ]
+    return archive.newest_ids(limit)

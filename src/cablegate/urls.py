@@ -1,4 +1,5 @@
-"""The Cable Viewer's URL scheme (kept so that old links keep working)."""
+"""The Cable Viewer's URL scheme (kept so that old links keep working): the site, the API,
+search results and exports all link to cables by it."""
 
 from __future__ import annotations
 
