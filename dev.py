@@ -5,8 +5,9 @@
                                    it is there, else a demo set made here) into the archive
                                    (cablegate.db, or $CABLEGATE_DB), then serve the site on
                                    http://127.0.0.1:8000/ ($CABLEGATE_PORT) until Ctrl-C
-    python3 dev.py test [ARGS ...] install with the test tools, then run the test suite (ARGS
-                                   go to pytest)
+    python3 dev.py test [ARGS ...] install with the test tools, check lint, formatting and
+                                   types (ruff, mypy), then run the test suite (ARGS go to
+                                   pytest)
 
 Installing makes ``.venv`` and fills it from the lock file (``uv.lock``) with uv: ``up`` the
 runtime only (cablegate, with its ``postgresql`` extra), ``test`` the test tools too (the
@@ -72,6 +73,11 @@ def main(argv: list[str]) -> None:
         sys.exit(__doc__)
     if command == "test":
         install_tests()
+        # The checks first (seconds): lint, formatting, and types (mypy --strict on src/, as
+        # pyproject.toml says); any finding fails the run, as a failing test does.
+        run(BIN / "ruff", "check", ".")
+        run(BIN / "ruff", "format", "--check", ".")
+        run(BIN / "mypy")
         run(BIN / "python", "-m", "pytest", "-n", "2", "--dist", "loadgroup", *args)
         return
     install_runtime()

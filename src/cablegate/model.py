@@ -7,6 +7,7 @@ useful, and serialises to JSON / MessagePack without glue code.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import msgspec
 
@@ -140,6 +141,7 @@ class Cable(msgspec.Struct, omit_defaults=True):
     """Things a reader recovered from (e.g. an unterminated CSV quote)."""
 
 
-def to_builtins(cable: Cable) -> dict:
+def to_builtins(cable: Cable) -> dict[str, Any]:
     """The cable as plain JSON-ready Python data (dates as ISO strings)."""
-    return msgspec.to_builtins(cable)
+    data: dict[str, Any] = msgspec.to_builtins(cable)
+    return data

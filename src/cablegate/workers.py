@@ -9,10 +9,11 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
 from multiprocessing import get_all_start_methods, get_context
+from typing import Any
 
 
 def pool(
-    jobs: int, initializer: Callable[..., None] | None = None, initargs: tuple = ()
+    jobs: int, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
 ) -> ProcessPoolExecutor:
     """``jobs`` worker processes, started now (forked where the platform can, before any
     thread exists, so forking is safe). They die with this process, even on SIGKILL, and
@@ -28,7 +29,7 @@ def pool(
     return executor
 
 
-def _init(initializer: Callable[..., None] | None, initargs: tuple) -> None:
+def _init(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

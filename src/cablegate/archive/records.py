@@ -20,13 +20,15 @@ _zstd = threading.local()
 def _compressor() -> zstandard.ZstdCompressor:
     if not hasattr(_zstd, "compressor"):
         _zstd.compressor = zstandard.ZstdCompressor(level=1)
-    return _zstd.compressor
+    compressor: zstandard.ZstdCompressor = _zstd.compressor
+    return compressor
 
 
 def _decompressor() -> zstandard.ZstdDecompressor:
     if not hasattr(_zstd, "decompressor"):
         _zstd.decompressor = zstandard.ZstdDecompressor()
-    return _zstd.decompressor
+    decompressor: zstandard.ZstdDecompressor = _zstd.decompressor
+    return decompressor
 
 
 class Prepared(msgspec.Struct, frozen=True, array_like=True):

@@ -34,7 +34,7 @@ def reference_block(body: str) -> str | None:
     if "PAGE" in body:
         body = _PAGE_BREAK.sub("\n", body)
     first = _first_paragraph(body)
-    blocks = []
+    blocks: list[tuple[str, int]] = []
     for m in _REF_START.finditer(body, 0, max(first, 3000)):
         if blocks and m.start() < blocks[-1][1]:
             continue

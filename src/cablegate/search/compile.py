@@ -97,6 +97,11 @@ class Compiler:
         )
 
 
+def _positions(found: list[str]) -> list[str | tuple[int, str]]:
+    """A phrase's words as Tantivy's phrase queries take them (words, or (position, word))."""
+    return [*found]
+
+
 def _term_in(term: Term, text: str, column: str) -> Query | None:
     stemmed, exact, _ = COLUMNS[column]
     found = words(text)
@@ -107,11 +112,11 @@ def _term_in(term: Term, text: str, column: str) -> Query | None:
     if term.prefix:
         if len(found) == 1:
             return Query.regex_query(SCHEMA, exact, re.escape(found[0]) + ".*")
-        return Query.phrase_prefix_query(SCHEMA, exact, found)
+        return Query.phrase_prefix_query(SCHEMA, exact, _positions(found))
     if term.exact or len(found) > 1 or stemmed is None:
         if len(found) == 1:
             return Query.term_query(SCHEMA, exact, found[0])
-        return Query.phrase_query(SCHEMA, exact, found, slop=term.slop)
+        return Query.phrase_query(SCHEMA, exact, _positions(found), slop=term.slop)
     stems = words(text, stem=True)
     return Query.term_query(SCHEMA, stemmed, stems[0]) if stems else None
 
@@ -145,13 +150,13 @@ def filter_query(node: Filter) -> Query:
         inside = (
             Query.term_query(SCHEMA, "origin_words", named[0])
             if len(named) == 1
-            else Query.phrase_query(SCHEMA, "origin_words", named)
+            else Query.phrase_query(SCHEMA, "origin_words", _positions(named))
         )
         return Query.boolean_query([(Occur.Should, whole), (Occur.Should, inside)])
     if node.field == "id":
-        return Query.term_query(SCHEMA, "id", canonical_id(value) or value.upper())
+        return Query.term_query(SCHEMA, "id", canonical_id(value))
     if node.field == "ref":
-        return Query.term_query(SCHEMA, "ref", canonical_id(value) or value.upper())
+        return Query.term_query(SCHEMA, "ref", canonical_id(value))
     start, end = date_range(node.field, value)
     return Query.range_query(
         SCHEMA,

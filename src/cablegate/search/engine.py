@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import tantivy
 
@@ -116,7 +116,7 @@ def search(
 
     def run() -> tuple[int, list[tuple[Any, tantivy.DocAddress]]]:
         found = _top(searcher, compiled, ranked, sort, page * per_page, per_page)
-        return found.count, found.hits
+        return _count(found), found.hits
 
     total, top = _limited(run, deadline)
     found = _hits(archive, searcher, top, ranked)
@@ -144,7 +144,7 @@ def all_hits(
     ranked = _ranked(query, sort, jump)
 
     def run() -> list[tuple[Any, tantivy.DocAddress]]:
-        total = searcher.search(compiled, 1, count=True).count
+        total = _count(searcher.search(compiled, 1, count=True))
         count = total if limit is None else min(limit, total)
         return _top(searcher, compiled, ranked, sort, 0, count).hits if count else []
 
@@ -156,11 +156,11 @@ def matching_rows(index: indexes.SearchIndex, tree: Node | None) -> list[int]:
     are not public, to choose what to release)."""
     searcher = index.searcher()
     compiled = Compiler().compile(tree)
-    total = searcher.search(compiled, 1, count=True).count
+    total = _count(searcher.search(compiled, 1, count=True))
     if not total:
         return []
     hits = searcher.search(compiled, total, count=False).hits
-    return [int(v) for v in searcher.fast_field_values("row", [a for _, a in hits])]
+    return _rows(searcher, [a for _, a in hits])
 
 
 def _prepare(
@@ -211,24 +211,23 @@ def _hits(
     """(row ID, hit) of each hit still public."""
     if not top:
         return []
-    rows = [int(r) for r in searcher.fast_field_values("row", [a for _, a in top])]
+    rows = _rows(searcher, [a for _, a in top])
     listed = archive.listed(rows)
     return [
-        (row, Hit(*_fields(listed[row]), float(score) if ranked else None))
+        (row, Hit(**vars(listed[row]), score=float(score) if ranked else None))
         for row, (score, _) in zip(rows, top, strict=True)
         if row in listed  # withdrawn since the index last caught up
     ]
 
 
-def _fields(item: Listed) -> tuple[str | None, ...]:
-    return (
-        item.canonical_id,
-        item.subject,
-        item.created,
-        item.released,
-        item.classification,
-        item.origin,
-    )
+def _count(result: tantivy.SearchResult) -> int:
+    """The hits a search counted (``count=True``; tantivy's type stubs lack ``count``)."""
+    return int(result.count)  # type: ignore[attr-defined]
+
+
+def _rows(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[int]:
+    """The archive row IDs of these documents (the ``row`` fast field)."""
+    return [int(cast(int, v)) for v in searcher.fast_field_values("row", addresses)]
 
 
 def _limited(run: Any, deadline: float | None = None) -> Any:
@@ -336,7 +335,7 @@ def _explain(searcher: tantivy.Searcher, query: Query, results: Results) -> None
     """Notes on filters that match nothing, and a spelling with hits when none matched."""
     for node in _filters(query.tree)[:8]:
         try:
-            found = searcher.search(filter_query(node), 1, count=True).count
+            found = _count(searcher.search(filter_query(node), 1, count=True))
         except (QueryError, ValueError):
             continue
         if not found:

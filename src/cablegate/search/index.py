@@ -345,6 +345,8 @@ def read_state(searcher: tantivy.Searcher) -> IndexState | None:
     if not hits:
         return None
     text = searcher.doc(hits[0][1]).get_first("state")
+    if not isinstance(text, str):
+        return None
     try:
         return msgspec.json.decode(text, type=IndexState)
     except (msgspec.DecodeError, TypeError):

@@ -179,7 +179,7 @@ class _Parser:
         kind, value = self.take()
         if kind == "open":
             inner = self.or_expr()
-            if self.peek() is not None and self.peek()[0] == "close":
+            if (ahead := self.peek()) is not None and ahead[0] == "close":
                 self.take()
             else:
                 self.notes.append("closed an unmatched '('")
