@@ -27,7 +27,8 @@ CSV_FILES = ("cables-sample.csv", "cables-dump-rows.csv.xz")
 ASSETS = (".css", ".js", ".png", ".gif", ".jpg", ".ico", ".pdf", ".php", ".pub", ".tsv", ".md")
 """File types that are no text to read as a cable: skipped. Other files that are no cable
 (metadata lists, pdftotext output, robots.txt ...) are text the ingest cannot read: quarantined.
-HTML pages that are no cable page (browse pages, FAQ, articles, PlusD) are skipped."""
+HTML pages that are no cable page (browse pages, FAQ, articles, PlusD) are skipped, and so are
+empty files (whatever their name)."""
 
 # A page's cable ID: the file name (``<ID>.html``, HTTrack variants ``<ID>__<hash>.html``) or the
 # folder of its versions (``versions/<ID>/<n>-released-....html``).
@@ -122,9 +123,9 @@ class Counts:
         """Cables sent by the Secretary of State: the sender is in the ID (``09STATE314``)."""
         return sum(1 for cable_id in self.texts if re.fullmatch(r"\d\dSTATE\d.*", cable_id))
 
-    def _other(self, name: str) -> None:
+    def _other(self, name: str, size: int | None = None) -> None:
         lower = name.lower()
-        if lower.endswith(ASSETS) or lower.endswith((".html", ".htm")):
+        if size == 0 or lower.endswith(ASSETS) or lower.endswith((".html", ".htm")):
             self.skipped.append(name)
         else:
             self.quarantined.append(name)
@@ -143,7 +144,7 @@ def count(corpus: Path, seeds: Path | None = None) -> Counts:
                     if not member.isfile():
                         continue
                     if not member.name.endswith(".html"):
-                        counts._other(f"{name}!{member.name}")
+                        counts._other(f"{name}!{member.name}", member.size)
                         continue
                     m = _PAGE_ID.search(member.name)
                     assert m, member.name
@@ -161,11 +162,11 @@ def count(corpus: Path, seeds: Path | None = None) -> Counts:
             with tarfile.open(path) as tar:
                 for member in tar.getmembers():
                     if member.isfile():
-                        counts._other(f"{name}!{member.name}")
+                        counts._other(f"{name}!{member.name}", member.size)
         elif name.endswith(".gz"):
             counts._other(name.removesuffix(".gz"))  # read as the file it holds
         else:
-            counts._other(name)
+            counts._other(name, path.stat().st_size)
     for path in sorted(seeds.iterdir()) if seeds else []:
         # A seed is one cable: a text export (its ID on the first line) or a page as a reader
         # sees it ("Viewing cable <ID>, ..."). Neither is a copy of the <pre> boxes of a page

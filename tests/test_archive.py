@@ -87,7 +87,7 @@ def test_ingesting_the_corpus_stores_every_cable_and_version(
 ) -> None:
     db, report = corpus_archive
     assert report.balanced
-    assert report.read == expected.docs + len(expected.errors)
+    assert report.read == expected.docs + len(expected.errors) + expected.skipped
     assert report.new == len(expected.texts)
     assert report.new + report.versions == expected.versions
     assert report.unchanged == expected.docs - expected.versions
@@ -101,7 +101,7 @@ def test_ingesting_the_corpus_stores_every_cable_and_version(
     # other files are skipped (assets, pages that are no cable page) or quarantined (text files
     # in no cable format: metadata lists, pdftotext output, the mirror's robots.txt ...).
     counts = corpus_counts.count(CORPUS, SEEDS)
-    assert report.read == counts.documents + len(counts.quarantined)
+    assert report.read == counts.documents + len(counts.quarantined) + len(counts.skipped)
     assert report.new == counts.cables
     assert report.versions == counts.versions - counts.cables
     assert report.unchanged == counts.documents - counts.versions
@@ -240,6 +240,6 @@ def test_second_ingest_changes_nothing(
         again = ingest(archive, corpus_inputs, jobs=2)
     assert again.balanced
     assert (again.new, again.versions) == (0, 0)
-    assert again.unchanged == first.read - first.quarantined
+    assert again.unchanged == first.read - first.quarantined - first.skipped
     assert again.quarantined == first.quarantined
     assert dump_archive(db) == before

@@ -41,7 +41,8 @@ BATCH_BYTES = 16 << 20
 @dataclass
 class Report:
     """What an ingest did. Every input read is counted in exactly one of new, versions,
-    unchanged and quarantined; files that are not cables are counted as skipped."""
+    unchanged, quarantined and skipped (files that are not cables, or not read, with
+    why: ``skipped_reasons``)."""
 
     read: int = 0
     new: int = 0
@@ -59,7 +60,13 @@ class Report:
 
     @property
     def balanced(self) -> bool:
-        return self.read == self.new + self.versions + self.unchanged + self.quarantined
+        stored = self.new + self.versions
+        return self.read == stored + self.unchanged + self.quarantined + self.skipped
+
+    def skip(self, reason: str) -> None:
+        self.read += 1
+        self.skipped += 1
+        self.skipped_reasons[reason] += 1
 
     def count(self, outcome: Outcome) -> None:
         self.read += 1
@@ -76,8 +83,8 @@ class Report:
         rate = self.read / self.seconds if self.seconds else 0.0
         text = (
             f"read {self.read:,} inputs = {self.new:,} new cables + {self.versions:,} new "
-            f"versions + {self.unchanged:,} unchanged + {self.quarantined:,} quarantined; "
-            f"{self.skipped:,} files skipped as not cables; "
+            f"versions + {self.unchanged:,} unchanged + {self.quarantined:,} quarantined + "
+            f"{self.skipped:,} skipped (not cables, or not read); "
             f"{self.seconds:.1f} s ({rate:,.0f} inputs/s, of which {self.index_seconds:.1f} s "
             "for the search index)"
         )
@@ -146,14 +153,16 @@ def ingest(
     jobs: int | None = None,
     progress: Progress | None = None,
     visibility: Visibility = PUBLIC,
+    follow_links: bool = False,
 ) -> Report:
     """Read every input under ``paths`` into the archive; see :class:`Report`. What they
-    bring is public at once (by default), private, or scheduled (``visibility``)."""
+    bring is public at once (by default), private, or scheduled (``visibility``).
+    ``follow_links``: follow symbolic links out of the folders given too."""
     paths = [Path(p) for p in paths]
     jobs = jobs or os.cpu_count() or 1
     report = Report()
     started = time.perf_counter()
-    total = input_size(paths)
+    total = input_size(paths, follow_links)
     _tick(progress, report, started, 0, total)
     meter = Meter()
     writer = archive.writer(utc_now(), visibility)
@@ -162,7 +171,7 @@ def ingest(
     index = search_index.for_archive(archive)
     with index.writing():  # one index writer for the whole run
         try:
-            for batch in _batches(iter_documents(paths, meter)):
+            for batch in _batches(iter_documents(paths, meter, follow_links)):
                 known = writer.known(list(batch.shas.values()))
                 batch.todo = [i for i, sha in batch.shas.items() if sha not in known]
                 docs = [batch.items[i] for i in batch.todo]
@@ -199,8 +208,7 @@ def _write(archive: Archive, writer: Writer, batch: _Batch, report: Report) -> N
     with archive.transaction():
         for i, item in enumerate(batch.items):
             if isinstance(item, Skipped):
-                report.skipped += 1
-                report.skipped_reasons[item.reason] += 1
+                report.skip(item.reason)
             elif isinstance(item, ReadError):
                 if item.reason == MISSING:
                     report.missing.append(item.path)
@@ -252,8 +260,7 @@ def retry_quarantine(
             outcomes = []
             for doc in docs:
                 if isinstance(doc, Skipped):
-                    report.skipped += 1
-                    report.skipped_reasons[doc.reason] += 1
+                    report.skip(doc.reason)
                     continue
                 result = doc if isinstance(doc, ReadError) else parse_document(doc)
                 if isinstance(result, ReadError):
@@ -292,4 +299,5 @@ def _retry_file(
     again = ingest(archive, [outer], jobs=1, visibility=visibility)
     for name in ("read", "new", "versions", "unchanged", "quarantined", "skipped"):
         setattr(report, name, getattr(report, name) + getattr(again, name))
+    report.skipped_reasons.update(again.skipped_reasons)
     report.problems.extend(again.problems)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from cablegate.errors import ReadError
 from cablegate.model import Cable, Provenance
 from cablegate.parse import parse_cable
+from cablegate.readers.decoding import drop_nuls
 
 FORMAT = "cables-csv"
 _ROW_START = re.compile(rb'^"(\d+)","(\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2})","')
@@ -54,7 +55,8 @@ def _split_fields(record: str) -> tuple[list[str], bool]:
 def parse_row(record: str, path: str, line: int) -> Cable:
     """Parse one whole row (its text, newlines included)."""
     where = f"{path}:{line}"
-    fields, unterminated = _split_fields(record)
+    warnings: list[str] = []
+    fields, unterminated = _split_fields(drop_nuls(record, warnings))
     if len(fields) != _COLUMNS:
         raise ReadError(
             where, f"row has {len(fields)} readable fields, expected {_COLUMNS} (broken quoting)"
@@ -68,7 +70,6 @@ def parse_row(record: str, path: str, line: int) -> Cable:
         raise ReadError(where, f"created {created_text!r} is not M/D/YYYY H:MM") from None
     if not re.fullmatch(r"[0-9]{2}[0-9A-Z\-]{3,60}", ref_id):
         raise ReadError(where, f"reference ID {ref_id[:40]!r} is malformed")
-    warnings = []
     if unterminated:
         warnings.append(f"{where}: content field has no closing quote; read up to the next row")
     return parse_cable(

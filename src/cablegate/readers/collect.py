@@ -15,11 +15,13 @@ are no cables as :class:`Skipped` items): one bad input never stops the batch.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import lzma
 import os
 import queue
+import stat
 import tarfile
 import threading
 import zipfile
@@ -37,6 +39,13 @@ _SNIFF = 8192
 KEEP_RAW = 16 << 20
 """Unreadable inputs up to this size travel with their error (for quarantine)."""
 MISSING = "no such file or folder"
+LINK_OUT = "symbolic link out of the folder (use --follow-links)"
+LINK_INSIDE = "symbolic link inside the folder (its target is read there)"
+LINK_BROKEN = "broken symbolic link (its target does not exist)"
+LINK_LOOP = "symbolic link to a folder it is in (a loop)"
+LINK_IN_ARCHIVE = "link inside an archive"
+NOT_REGULAR = "not a regular file (a FIFO, socket or device)"
+EMPTY = "empty file"
 _MAGIC_7Z = b"7z\xbc\xaf\x27\x1c"
 _MAGIC_ZIP = b"PK\x03\x04"
 _COMPRESSED: dict[bytes, Callable[[IO[bytes]], IO[bytes]]] = {
@@ -108,6 +117,9 @@ def parse_document(doc: Document) -> Cable | ReadError:
 def _member_documents(name: str, stream: IO[bytes]) -> Iterator[Document | ReadError | Skipped]:
     """Documents of one file-like input (a file or an archive member)."""
     head = stream.read(_SNIFF)
+    if not head:
+        yield Skipped(name, EMPTY)  # not judged by its name: there is nothing to read
+        return
     if _is_archive(head):
         yield from _archive_documents(name, io.BytesIO(head + stream.read()), head)
         return
@@ -246,9 +258,15 @@ def _tar_or_compressed(
         stream.seek(0)
     with tarfile.open(fileobj=stream, mode="r|*") as tar:
         for member in tar:
-            if not member.isfile():
+            if member.isdir():
                 continue
             member_name = f"{name}!{member.name}"
+            if member.issym() or member.islnk():
+                yield Skipped(member_name, LINK_IN_ARCHIVE)
+                continue
+            if not member.isfile():
+                yield Skipped(member_name, NOT_REGULAR)
+                continue
             fileobj = tar.extractfile(member)
             if fileobj is None:
                 continue
@@ -287,6 +305,9 @@ def _zip_documents(name: str, stream: IO[bytes]) -> Iterator[Document | ReadErro
             if info.is_dir():
                 continue
             member_name = f"{name}!{info.filename}"
+            if stat.S_ISLNK(info.external_attr >> 16):
+                yield Skipped(member_name, LINK_IN_ARCHIVE)
+                continue
             try:
                 with archive.open(info) as fileobj:
                     yield from _member_documents(member_name, fileobj)
@@ -377,35 +398,97 @@ class Meter:
             return self.done
 
 
-def input_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """The files under the given paths, in reading order (missing paths are left out)."""
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file())
-        elif path.is_file():
+def walk(
+    paths: Iterable[str | os.PathLike[str]], follow_links: bool = False
+) -> Iterator[Path | ReadError | Skipped]:
+    """The regular files under the given paths, in reading order, and what is not read
+    (with why): a path given is read as named (a symbolic link too); in folders, symbolic
+    links out of the given folders are followed only with ``follow_links``, and links
+    inside them are skipped (their targets are read where they are, once)."""
+    given = [Path(p) for p in paths]
+    roots = [p.resolve() for p in given if p.is_dir()]
+    for path in given:
+        try:
+            mode = path.stat().st_mode  # follows a link: the user named it
+        except OSError:
+            yield ReadError(str(path), MISSING)
+            continue
+        if stat.S_ISDIR(mode):
+            yield from _walk_folder(path, roots, follow_links, {path.resolve()})
+        elif stat.S_ISREG(mode):
             yield path
+        else:
+            yield Skipped(str(path), NOT_REGULAR)
 
 
-def input_size(paths: Iterable[str | os.PathLike[str]]) -> int:
+def _walk_folder(
+    folder: Path, roots: list[Path], follow_links: bool, open_folders: set[Path]
+) -> Iterator[Path | ReadError | Skipped]:
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        yield ReadError(str(folder), f"cannot be read: {exc.strerror}")
+        return
+    for entry in entries:
+        try:
+            mode = entry.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                target = entry.resolve()
+                if not target.exists():
+                    yield Skipped(str(entry), LINK_BROKEN)
+                    continue
+                if any(target == root or target.is_relative_to(root) for root in roots):
+                    yield Skipped(str(entry), LINK_INSIDE)
+                    continue
+                if not follow_links:
+                    yield Skipped(str(entry), LINK_OUT)
+                    continue
+                if target in open_folders or any(o.is_relative_to(target) for o in open_folders):
+                    yield Skipped(str(entry), LINK_LOOP)
+                    continue
+                mode = target.stat().st_mode
+        except OSError as exc:
+            yield ReadError(str(entry), f"cannot be read: {exc.strerror}")
+            continue
+        if stat.S_ISDIR(mode):
+            inner = open_folders | {entry.resolve()}
+            yield from _walk_folder(entry, roots, follow_links, inner)
+        elif stat.S_ISREG(mode):
+            yield entry
+        else:
+            yield Skipped(str(entry), NOT_REGULAR)
+
+
+def input_files(
+    paths: Iterable[str | os.PathLike[str]], follow_links: bool = False
+) -> Iterator[Path]:
+    """The files under the given paths, in reading order (what is not read is left out)."""
+    for item in walk(paths, follow_links):
+        if isinstance(item, Path):
+            yield item
+
+
+def input_size(paths: Iterable[str | os.PathLike[str]], follow_links: bool = False) -> int:
     """Total bytes of the files under the given paths."""
-    return sum(p.stat().st_size for p in input_files(paths))
+    total = 0
+    for path in input_files(paths, follow_links):
+        with contextlib.suppress(OSError):  # gone meanwhile: reported when read
+            total += path.stat().st_size
+    return total
 
 
 def iter_documents(
     paths: Iterable[str | os.PathLike[str]],
     meter: Meter | None = None,
+    follow_links: bool = False,
 ) -> Iterator[Document | ReadError | Skipped]:
-    """Every document under the given files, folders and archives, in a stable order."""
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                yield from _file_documents(file, meter)
-        elif path.is_file():
-            yield from _file_documents(path, meter)
+    """Every document under the given files, folders and archives, in a stable order,
+    and every input not read, with why (see :func:`walk`)."""
+    for item in walk(paths, follow_links):
+        if isinstance(item, Path):
+            yield from _file_documents(item, meter)
         else:
-            yield ReadError(str(path), MISSING)
+            yield item
 
 
 def _file_documents(path: Path, meter: Meter | None) -> Iterator[Document | ReadError | Skipped]:
@@ -414,17 +497,19 @@ def _file_documents(path: Path, meter: Meter | None) -> Iterator[Document | Read
             if meter is not None:
                 meter._current = stream
             yield from _member_documents(str(path), stream)
-    except PermissionError as exc:
-        yield ReadError(str(path), f"cannot be read: {exc.strerror}")
+    except OSError as exc:  # unreadable, or gone since the folder was listed
+        yield ReadError(str(path), f"cannot be read: {exc.strerror or exc}")
     finally:
         if meter is not None:
             meter._current = None
             meter.done += path.stat().st_size if path.exists() else 0
 
 
-def read_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Item]:
+def read_paths(
+    paths: Iterable[str | os.PathLike[str]], follow_links: bool = False
+) -> Iterator[Item]:
     """Read every cable under the given files, folders and archives (any format, mixed)."""
-    for doc in iter_documents(paths):
+    for doc in iter_documents(paths, follow_links=follow_links):
         yield parse_document(doc) if isinstance(doc, Document) else doc
 
 

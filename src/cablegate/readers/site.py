@@ -12,6 +12,7 @@ from selectolax.lexbor import LexborNode as Node
 from cablegate.errors import ReadError
 from cablegate.model import Article, Cable, Provenance
 from cablegate.parse import parse_cable
+from cablegate.readers.decoding import NOT_UTF8, drop_nuls
 
 FORMAT = "site-html"
 _PANE = re.compile(r"<div class=['\"]pane big['\"]>")
@@ -62,10 +63,13 @@ def read_site_page(data: bytes, path: str) -> Cable:
         start = data.find(b'<div class="pane big">')
     if start == -1:
         raise ReadError(path, "not a Cable Viewer cable page (no 'pane big' section)")
+    warnings: list[str] = []
     try:
         text = data[start:].decode("utf-8")
     except UnicodeDecodeError:
         text = data[start:].decode("latin-1")
+        warnings.append(NOT_UTF8)
+    text = drop_nuls(text, warnings)  # the HTML parser would drop them without a word
     tree = HTMLParser(text)
     table = tree.css_first("table.cable")
     if table is None:
@@ -106,6 +110,7 @@ def read_site_page(data: bytes, path: str) -> Cable:
         subject=subject,
         articles=articles,
         provenance=Provenance(format=FORMAT, path=path, sha256=hashlib.sha256(data).hexdigest()),
+        warnings=warnings,
     )
 
 

@@ -10,6 +10,7 @@ import re
 from cablegate.errors import ReadError
 from cablegate.model import CLASSIFICATIONS, Article, Cable, Provenance
 from cablegate.parse import parse_cable
+from cablegate.readers.decoding import decode
 from cablegate.readers.text_export import split_boxes
 
 FORMAT = "site-text"
@@ -39,7 +40,8 @@ def _when(text: str | None) -> dt.datetime | None:
 
 def read_site_text(data: bytes, path: str) -> Cable:
     """Parse the rendered text of one cable page. Raises :class:`ReadError` when it is not one."""
-    text = data.decode("utf-8", "replace").replace("\r\n", "\n")
+    warnings: list[str] = []
+    text = decode(data, warnings).replace("\r\n", "\n")
     title = _TITLE.search(text)
     head = _TABLE_HEAD.search(text)
     if not title or not head:
@@ -79,4 +81,5 @@ def read_site_text(data: bytes, path: str) -> Cable:
         subject=title.group(2),
         articles=articles,
         provenance=Provenance(format=FORMAT, path=path, sha256=hashlib.sha256(data).hexdigest()),
+        warnings=warnings,
     )

@@ -14,6 +14,7 @@ from cablegate.errors import ReadError
 from cablegate.model import CLASSIFICATIONS, Cable, Provenance
 from cablegate.parse import normalise_classification, parse_cable
 from cablegate.parse.header import parse_transmission
+from cablegate.readers.decoding import drop_nuls
 
 FORMAT = "text-export"
 _ID_LINE = re.compile(r"[0-9]{2}[0-9A-Z\-]{3,60}")
@@ -100,7 +101,8 @@ def read_text_export(data: bytes, path: str) -> Cable:
     except UnicodeDecodeError as exc:
         reason = f"text export is not UTF-8 ({exc.reason} at byte {exc.start})"
         raise ReadError(path, reason) from None
-    text = text.replace("\r\n", "\n")
+    warnings: list[str] = []
+    text = drop_nuls(text, warnings).replace("\r\n", "\n")
     lines = text.split("\n", 5)
     if len(lines) < 5:
         raise ReadError(path, "text export needs five metadata lines, found fewer")
@@ -123,6 +125,7 @@ def read_text_export(data: bytes, path: str) -> Cable:
         origin=origin,
         subject=subject,
         provenance=Provenance(format=FORMAT, path=path, sha256=hashlib.sha256(data).hexdigest()),
+        warnings=warnings,
     )
 
 

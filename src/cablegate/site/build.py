@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ NOT_FOUND_PAGE = "/404.html"
 """The page a web server shows for a missing path (``ErrorDocument 404 /404.html``)."""
 STATIC = Path(__file__).resolve().parent / "static"
 CABLES_PER_TASK = 400
+TEMPORARY = re.compile(r"\..+\.(?:\d+\.)?tmp")
+"""Names of the temporary files a build writes and renames (``.NAME.PID.tmp``, and
+``.MANIFEST.sha256.tmp``): one left over was cut short by a killed build."""
 ROWS_PER_TASK = 4000
 
 Progress = Callable[["BuildReport", int, int], None]
@@ -200,6 +204,7 @@ def build_site(
     out.mkdir(parents=True, exist_ok=True)
     old = read_manifest(out)
     report = BuildReport()
+    report.removed = _remove_leftovers(out)
     entries: dict[str, _Entry] = {}
     _open_site(db, str(out), base_url, old)
     tasks, expected = _tasks(_site())
@@ -222,7 +227,7 @@ def build_site(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    report.removed = _remove_stale(out, old, entries)
+    report.removed += _remove_stale(out, old, entries)
     _write_manifest(out, entries)
     report.files = len(entries)
     report.written_paths = sorted(e.path for e in entries.values() if e.written)
@@ -230,6 +235,17 @@ def build_site(
     report.bytes = sum(e.size for e in entries.values())
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _remove_leftovers(out: Path) -> int:
+    """Remove the temporary files of a build that was killed before renaming them (in no
+    manifest, and a mirror would publish them)."""
+    removed = 0
+    for path in out.rglob(".*tmp"):
+        if TEMPORARY.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _remove_stale(out: Path, old: dict[str, str], entries: dict[str, _Entry]) -> int:
