@@ -264,7 +264,6 @@ MALFORMED = [
     "{subject}: x",
     "a:b:c",
     "tag:",
-    "x" * 10_000,
     "a " * 500,
     "\0\x01\x02",
     "ünïcödé 日本 عربى",
@@ -279,7 +278,9 @@ def test_malformed_queries_give_results_or_a_message(archive: Archive, query: st
     assert results.total >= 0
 
 
-@pytest.mark.parametrize("query", ["created:abc", "released:..", "created:2009-13", "sort"])
+@pytest.mark.parametrize(
+    "query", ["created:abc", "released:..", "created:2009-13", "sort", "x" * 10_000, "(" * 99 + "x"]
+)
 def test_bad_values_give_a_clear_message(archive: Archive, query: str) -> None:
     with pytest.raises(QueryError) as error:
         search(archive, query, sort="relevance" if query != "sort" else "sideways")

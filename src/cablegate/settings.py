@@ -189,6 +189,17 @@ SEARCH_TIMEOUT = Setting[float](
     "Seconds a query may run before the reader is told to narrow it down.",
     _seconds,
 )
+QUERY_TIMEOUT = Setting[float](
+    "query_timeout",
+    "CABLEGATE_QUERY_TIMEOUT",
+    None,
+    "seconds",
+    10.0,
+    "10",
+    "Seconds the server's database queries may run (SQLite: those of a request together, "
+    "PostgreSQL: each) before it answers 503 (try again later, with Retry-After).",
+    _seconds,
+)
 FACET_CACHE = Setting[int](
     "facet_cache",
     "CABLEGATE_FACET_CACHE",
@@ -219,6 +230,7 @@ SETTINGS: tuple[Setting[object], ...] = (
     BASE_URL,
     PORT,
     SEARCH_TIMEOUT,
+    QUERY_TIMEOUT,
     FACET_CACHE,
     LOG_LEVEL,
 )

@@ -21,7 +21,7 @@ from tantivy import Occur, Query
 from cablegate.parse import canonical_id
 from cablegate.search.dates import date_range
 from cablegate.search.index import ANALYZERS, EXACT, SCHEMA, STEM
-from cablegate.search.query import Filter, Node, Not, Or, Term
+from cablegate.search.query import MAX_DEPTH, Filter, Node, Not, Or, QueryError, Term
 from cablegate.search.variants import variants
 
 COLUMNS = {
@@ -39,6 +39,10 @@ CABLES = Query.term_query(SCHEMA, "doctype", "cable")
 
 NOTHING = Query.empty_query()
 
+MAX_TREE_DEPTH = 3 * MAX_DEPTH + 8
+"""Nodes nested in one another at most (each level of parentheses or NOT the parser allows
+makes at most an Or, an And and a Not)."""
+
 
 def words(text: str, stem: bool = False) -> list[str]:
     """The index's words of a text (stems, or as written)."""
@@ -50,8 +54,20 @@ class Compiler:
 
     def __init__(self) -> None:
         self.notes: list[str] = []
+        self.depth = 0
 
     def compile(self, node: Node | None) -> Query:
+        """The Tantivy query of a tree (a :class:`QueryError` for one nested too deeply:
+        the parser makes none, but trees can be built by hand)."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_TREE_DEPTH:
+                raise QueryError(f"the query is too deeply nested (more than {MAX_DEPTH} levels)")
+            return self._compile(node)
+        finally:
+            self.depth -= 1
+
+    def _compile(self, node: Node | None) -> Query:
         if node is None:
             return CABLES
         if isinstance(node, Term):

@@ -17,7 +17,8 @@
 
 Any input parses: unbalanced quotes and parentheses are closed, lone operators are ignored,
 unknown fields are searched as words; what was changed is said in ``Query.notes``. Only a
-value a filter cannot use (a bad date) is an error (:class:`QueryError`).
+value a filter cannot use (a bad date), a query longer than ``MAX_LENGTH`` characters or
+nested deeper than ``MAX_DEPTH`` levels is an error (:class:`QueryError`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from dataclasses import dataclass, field
 
 MAX_LENGTH = 2000
 MAX_TERMS = 64
+MAX_DEPTH = 32
+"""Parentheses and NOTs nested in one another at most (the parser and compiler recurse)."""
+MAX_WORD = 200
+"""Characters of a word (not a quoted phrase) at most."""
 
 TEXT_FIELDS = {"subject": "subject", "from": "sender", "to": "recipients", "body": "body"}
 """Fields searched in the full-text index: query name -> index column."""
@@ -117,6 +122,15 @@ class _Parser:
         self.at = 0
         self.notes: list[str] = []
         self.terms = 0
+        self.depth = 0
+
+    def nested(self) -> None:
+        """One level deeper (a parenthesis or a NOT): a QueryError past ``MAX_DEPTH``."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryError(
+                f"the query is too deeply nested: at most {MAX_DEPTH} levels of parentheses and NOT"
+            )
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -166,7 +180,9 @@ class _Parser:
         token = self.peek()
         if token == ("word", "NOT") or (token and token[0] == "minus") or token == ("word", "-"):
             self.take()
+            self.nested()
             inner = self.unary()
+            self.depth -= 1
             if inner is None:
                 self.notes.append("ignored a NOT with nothing after it")
                 return None
@@ -178,7 +194,9 @@ class _Parser:
             return None
         kind, value = self.take()
         if kind == "open":
+            self.nested()
             inner = self.or_expr()
+            self.depth -= 1
             if (ahead := self.peek()) is not None and ahead[0] == "close":
                 self.take()
             else:
@@ -231,6 +249,8 @@ class _Parser:
         text = text.rstrip("*") if prefix else text
         if not _WORDLIKE.search(text):
             return None
+        if not quoted and len(text) > MAX_WORD:
+            raise QueryError(f"a word of the query is longer than {MAX_WORD} characters")
         self.terms += 1
         if self.terms > MAX_TERMS:
             if self.terms == MAX_TERMS + 1:
@@ -264,11 +284,11 @@ def _join(kind: type[And] | type[Or], items: list[Node | None]) -> Node | None:
 
 
 def parse_query(text: str) -> Query:
-    """Parse any text into a query; never raises (see the module doc)."""
-    notes = []
+    """Parse any text into a query; raises :class:`QueryError` only for a query too long or
+    too deeply nested (see the module doc)."""
+    notes: list[str] = []
     if len(text) > MAX_LENGTH:
-        text = text[:MAX_LENGTH]
-        notes.append(f"used the first {MAX_LENGTH} characters only")
+        raise QueryError(f"the query is longer than {MAX_LENGTH:,} characters: shorten it")
     parser = _Parser(text.replace("\0", " "))
     tree = parser.parse()
     return Query(text, tree, notes + parser.notes)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from markupsafe import escape
@@ -20,7 +20,7 @@ from cablegate import urls
 from cablegate.archive import Citation, Stats, VersionInfo
 from cablegate.model import Article, Cable
 from cablegate.parse import canonical_id
-from cablegate.search import SORTS, QueryError, search
+from cablegate.search import SORTS, QueryError, SearchTimeout, search
 from cablegate.search.serialize import (
     ListingRow,
     SearchResponse,
@@ -28,7 +28,7 @@ from cablegate.search.serialize import (
     search_response,
 )
 from cablegate.site import views
-from cablegate.site.pages import LISTING_KINDS, Site
+from cablegate.site.pages import LISTING_KINDS, MAX_PAGE, MAX_VERSION, Site, echoed
 
 PER_PAGE_MAX = 200
 Endpoint = Callable[..., Response]
@@ -94,7 +94,13 @@ def _json(value: object, status: int = 200) -> Response:
 
 
 def _error(status: int, detail: str) -> Response:
-    return _json(Error(detail), status)
+    return _json(Error(echoed(detail)), status)
+
+
+def _cable_id(name: str) -> str:
+    """The canonical ID a requested name means (no ID has a NUL, which PostgreSQL's text
+    cannot hold: it is dropped, and the name found or not as any other)."""
+    return canonical_id(name.replace("\0", ""))
 
 
 def _ref(name: str, array: bool = False) -> dict[str, Any]:
@@ -107,7 +113,8 @@ def _ref(name: str, array: bool = False) -> dict[str, Any]:
 def _responses(name: str, array: bool = False, *errors: int) -> dict[int | str, Any]:
     out: dict[int | str, Any] = {200: {"description": "OK", **_ref(name, array)}}
     for status in errors:
-        out[status] = {"description": "Not found" if status == 404 else "Bad request"}
+        described = {404: "Not found", 503: "Too slow: try again later (Retry-After)"}
+        out[status] = {"description": described.get(status, "Bad request")}
         out[status].update(_ref("Error"))
     return out
 
@@ -130,7 +137,7 @@ def router(site: Any) -> APIRouter:
     def cable_response(name: str, version: int | None) -> Response:
         current: Site = site()
         archive = current.archive
-        cid = canonical_id(name)
+        cid = _cable_id(name)
         cable = archive.cable(cid, version) if version else archive.cable(cid)
         history = archive.history(cid) if cable is not None else []
         if cable is None or (version and all(v.number != version for v in history)):
@@ -155,9 +162,7 @@ def router(site: Any) -> APIRouter:
         errors=(404,),
         summary="One version of a cable",
     )
-    def cable_version(id: str, number: int) -> Response:
-        if number < 1:
-            return _error(404, f"no version {number}")
+    def cable_version(id: str, number: Annotated[int, Path(ge=1, le=MAX_VERSION)]) -> Response:
         return cable_response(id, number)
 
     @route(
@@ -169,7 +174,7 @@ def router(site: Any) -> APIRouter:
     )
     def references(id: str) -> Response:
         archive = site().archive
-        cid = canonical_id(id)
+        cid = _cable_id(id)
         if archive.cable(cid) is None:
             return _error(404, f"no cable {id}")
         return _json(archive.references(cid))
@@ -182,24 +187,26 @@ def router(site: Any) -> APIRouter:
     )
     def cited_by(id: str) -> Response:
         archive = site().archive
-        cid = canonical_id(id)
+        cid = _cable_id(id)
         return _json([Citation(c, True) for c in archive.cited_by(cid)])
 
     @route(
         "/search",
         "SearchResponse",
-        errors=(400,),
+        errors=(400, 503),
         summary="Search (the query language of the site: words, phrases, operators, fields)",
     )
     def search_api(
         q: str = "",
-        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         per_page: Annotated[int, Query(ge=1, le=PER_PAGE_MAX)] = 20,
         sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "relevance",
         facets: bool = True,
     ) -> Response:
         try:
             results = search(site().archive, q, page - 1, per_page, sort, facets)
+        except SearchTimeout:
+            raise  # 503 and Retry-After (cablegate.site.app)
         except QueryError as exc:
             return _error(400, str(exc))
         return _json(search_response(results))
@@ -232,7 +239,7 @@ def router(site: Any) -> APIRouter:
         summary="One page of a browse listing, in the original site's order",
     )
     def browse_listing(
-        kind: str, key: str, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+        kind: str, key: str, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1
     ) -> Response:
         current: Site = site()
         pane, _ = current.pane()
