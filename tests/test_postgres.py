@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from cablegate.archive import Archive
 from cablegate.archive.copy import checksums, copy_archive
+from cablegate.archive.schema import SCHEMA_VERSION
 from cablegate.archive.store import PRIVATE, Visibility
 from cablegate.cli import app
 from cablegate.errors import CablegateError
@@ -319,7 +320,7 @@ def test_a_new_archive_opened_by_many_processes_at_once_is_made_once(pg: Server)
     assert [proc.wait() for proc in procs] == [0] * 6
     with Archive.open(db, create=False) as archive:
         assert archive.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
-            "6",
+            str(SCHEMA_VERSION),
         )
         assert archive.check() == []
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import msgspec
 
-from cablegate.archive import Archive, utc_now
+from cablegate.archive import Archive, local_user, utc_now
+from cablegate.archive.store import listed
 from cablegate.parse.ids import canonical_id, split_id
 
 
@@ -98,11 +99,16 @@ def read_articles(path: Path) -> tuple[list[ArticleLinks], list[str]]:
     return found, problems
 
 
-def import_articles(archive: Archive, articles: list[ArticleLinks]) -> int:
-    """Store the articles and their links, in one transaction; how many links are new."""
+def import_articles(archive: Archive, articles: list[ArticleLinks], who: str | None = None) -> int:
+    """Store the articles and their links, in one transaction with its audit record
+    (``who``: default the user running this); how many links are new."""
     with archive.transaction():
         writer = archive.writer(utc_now())
         before = writer.article_links()
         for a in articles:
             writer.article(a.url, a.title, a.outlet, a.published, a.cables)
-        return writer.article_links() - before
+        links = writer.article_links() - before
+        if articles:
+            what = listed([a.url for a in articles]) + f"; {links} new link(s)"
+            writer.audit(who or local_user(), "articles", what)
+        return links

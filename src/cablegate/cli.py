@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 from enum import StrEnum
@@ -23,6 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from typer.core import TyperGroup
 
 from cablegate import logs, settings
 from cablegate.archive import Archive, Change
@@ -32,7 +34,27 @@ from cablegate.ingest import Report
 from cablegate.model import Cable
 from cablegate.readers.collect import Skipped, read_paths
 
+_opened: list[str] = []
+"""The archives this command opened (as shown), to name in an error."""
+
+
+class _Commands(TyperGroup):
+    """Every command: a database found damaged half-way is one line naming it, not a
+    traceback (as when it is found damaged on opening, see :func:`_open`)."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+                raise  # a bug: its traceback helps
+            where = _opened[-1] if _opened else "the archive"
+            err.print(f"[red]error[/red] {escape(where)}: {escape(str(exc))}", highlight=False)
+            raise typer.Exit(2) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     no_args_is_help=True,
     add_completion=False,
     help="Turn a raw dump of diplomatic cables into a published, searchable archive.",
@@ -199,12 +221,24 @@ def _shown(db: str | None) -> str:
     return str(parse_url(db))
 
 
+def _named(db: str | None) -> str:
+    """A database as errors name it: an SQLite file by its path (as its own errors do)."""
+    from cablegate.archive.url import parse_url
+
+    url = parse_url(db)
+    return url.target if url.backend == "sqlite" else url.safe()
+
+
 def _open(db: str | None, create: bool = False, index: Path | None = None) -> Archive:
     settings.INDEX.export(index)  # the search index (worker processes inherit it)
     try:
+        _opened.append(_named(db))
         return Archive.open(db, create=create)
     except (CablegateError, ValueError) as exc:
         err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    except sqlite3.DatabaseError as exc:  # damage the file's header and size did not show
+        err.print(f"[red]error[/red] {escape(_opened[-1])}: {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -221,6 +255,14 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     private: PrivateOption = False,
     release_at: ReleaseAtOption = None,
+    follow_links: Annotated[
+        bool,
+        typer.Option(
+            "--follow-links",
+            help="Follow symbolic links out of the folders given (by default they are "
+            "skipped, and counted).",
+        ),
+    ] = False,
 ) -> None:
     """Read cables into the archive: new cables, new versions, bad input to quarantine.
     What they bring is public at once unless --private or --release-at."""
@@ -235,7 +277,12 @@ def ingest(
             progress.update(task, completed=done, total=total, inputs=report.read, rate=rate)
 
         report = run_ingest(
-            archive, paths, jobs=jobs or None, progress=update, visibility=visibility
+            archive,
+            paths,
+            jobs=jobs or None,
+            progress=update,
+            visibility=visibility,
+            follow_links=follow_links,
         )
     for problem in report.problems[:20]:
         err.print(f"[yellow]quarantined[/yellow] {escape(problem)}", highlight=False)
@@ -244,7 +291,8 @@ def ingest(
     for reason, n in report.skipped_reasons.most_common():
         err.print(f"skipped {n:,} file(s): {escape(reason)}", highlight=False)
     err.print(escape(report.summary()), highlight=False)
-    if report.missing or (report.quarantined and not report.read - report.quarantined):
+    stored = report.new + report.versions + report.unchanged
+    if report.missing or (report.quarantined and not stored):
         raise typer.Exit(1)
 
 
@@ -365,8 +413,16 @@ def stats(db: DbOption = None) -> None:
 @app.command()
 def check(db: DbOption = None) -> None:
     """Verify the archive: browse counts, full-text index, versions and inputs agree."""
-    with _open(db) as archive:
-        problems = archive.check()
+    from cablegate.archive.db import file_damage
+    from cablegate.archive.url import parse_url
+
+    try:
+        with Archive.open(db, create=False) as archive:
+            problems = archive.check()
+    except sqlite3.DatabaseError as exc:  # too damaged to open: what SQLite finds wrong
+        problems = [f"{_named(db)}: {exc}", *file_damage(parse_url(db))]
+    except (CablegateError, ValueError) as exc:
+        _fail(str(exc))
     for problem in problems:
         err.print(f"[red]problem[/red] {escape(problem)}", highlight=False)
     if problems:
@@ -443,6 +499,9 @@ def release(
     version: Annotated[
         int | None, typer.Option(help="Only this version of each cable (e.g. the full text).")
     ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, for the audit trail (cablegate log).")
+    ] = None,
 ) -> None:
     """Schedule cables for release (--at), keep them private, publish what is due, and list
     the plan. With no cables given: publish what is due and list the plan."""
@@ -463,7 +522,9 @@ def release(
         if chosen and when is None and not private:
             _fail("say when: --at '2010-11-28 18:00', --at now, or --private")
         if chosen:
-            outcome = releases.schedule(archive, chosen, None if private else when, version)
+            outcome = releases.schedule(
+                archive, chosen, None if private else when, version, why=reason
+            )
             what = "kept private" if private else f"scheduled for {when} UTC"
             err.print(f"{len(outcome.scheduled):,} cable(s) {what}", highlight=False)
             for cid in outcome.unknown:
@@ -479,6 +540,57 @@ def release(
         _print_plan(archive)
     if chosen and outcome.unknown:
         raise typer.Exit(1)
+
+
+@app.command()
+def withdraw(
+    cable_id: Annotated[str, typer.Argument(help="The published cable, e.g. 08STATE37957.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why: its page (410 Gone) shows it, unless --silent.")
+    ],
+    db: DbOption = None,
+    index: IndexOption = None,
+    version: Annotated[
+        int | None, typer.Option(help="Only this version (default: the whole cable).")
+    ] = None,
+    silent: Annotated[
+        bool, typer.Option("--silent", help="Its page answers 404, as for an unknown cable.")
+    ] = False,
+) -> None:
+    """Take a published cable (or one version of it) down from every public surface, in
+    one transaction; `cablegate release ID` publishes it again."""
+    from cablegate import releases
+
+    with _open(db, index=index) as archive:
+        try:
+            done = releases.withdraw(archive, cable_id, version, reason, silent)
+        except CablegateError as exc:
+            _fail(str(exc), 1)
+    versions = ", ".join(map(str, done.versions))
+    left = (
+        "no longer public"
+        if done.current is None
+        else f"version {done.current} is its current public version"
+    )
+    err.print(
+        f"withdrew {done.canonical_id} (version(s) {versions}); {left}; its page answers "
+        + ("404" if silent else "410 Gone with the reason"),
+        highlight=False,
+    )
+
+
+@app.command("log")
+def audit_log(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many events (0: all).")] = 50,
+) -> None:
+    """The audit trail, newest first: releases, withdrawals, article imports and token
+    changes, with who (the user, or token:ID for the admin API), what, when and why."""
+    with _open(db) as archive:
+        entries = archive.audit_log(limit or None)
+    for e in entries:
+        print("\t".join([e.at, e.who, e.action, e.what, e.why or ""]))
+    err.print(f"{len(entries):,} event(s)", highlight=False)
 
 
 def _index_current(archive: Archive) -> None:

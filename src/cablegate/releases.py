@@ -1,6 +1,8 @@
 """Staged releases: choose cables (by ID, a file of IDs, or a query over what is not public
-yet), schedule them for a time, keep them private, or publish them now. The CLI
-(``cablegate release``) and the admin API both call :func:`schedule`.
+yet), schedule them for a time, keep them private, or publish them now; and withdraw a
+published cable, or one version of it. The CLI (``cablegate release``, ``cablegate
+withdraw``) and the admin API both call :func:`schedule` and :func:`withdraw`, which record
+who did it in the audit trail, in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cablegate.archive import Archive, utc_now
-from cablegate.archive.store import Published
+from cablegate.archive import Archive, Withdrawn, local_user, utc_now
+from cablegate.archive.store import Published, listed
 from cablegate.errors import CablegateError
 from cablegate.parse import canonical_id
 from cablegate.search.engine import matching_rows
@@ -77,9 +79,12 @@ def schedule(
     at: str | None,
     version: int | None = None,
     now: str | None = None,
+    who: str | None = None,
+    why: str | None = None,
 ) -> ScheduleResult:
     """Set the release time of the unpublished versions of these cables (``at``, UTC;
-    None: private), then publish whatever is due by ``now``."""
+    None: private), then publish whatever is due by ``now``. ``who`` (default: the user
+    running this) and ``why`` go to the audit trail."""
     outcome = ScheduleResult()
     wanted = list(dict.fromkeys(canonical_id(i) for i in ids))
     with archive.transaction():
@@ -92,6 +97,37 @@ def schedule(
                 outcome.nothing_left.append(cid)
             else:
                 outcome.scheduled[cid] = changed
+        if outcome.scheduled:
+            what = listed(list(outcome.scheduled))
+            what += f" (version {version})" * (version is not None)
+            what += f" at {at}" if at else " private"
+            writer.audit(who or local_user(), "release", what, why)
     outcome.published = archive.publish_due(now)
     for_archive(archive)  # the search index catches up with what was published
     return outcome
+
+
+def withdraw(
+    archive: Archive,
+    cable: str,
+    version: int | None,
+    reason: str,
+    silent: bool = False,
+    who: str | None = None,
+    now: str | None = None,
+) -> Withdrawn:
+    """Take a published cable (or one version of it) down from every public surface, in
+    one transaction with its audit record (``who``: default the user running this); then
+    the search index drops it. Raises :class:`CablegateError` for a cable or version that
+    is not public."""
+    cid = canonical_id(cable)
+    if not reason.strip():
+        raise CablegateError("say why (--reason): the page of a withdrawn cable shows it")
+    with archive.transaction():
+        writer = archive.writer(now or utc_now())
+        done = writer.withdraw(cid, version, reason.strip(), silent)
+        what = cid + (" (every version)" if version is None else f" version {version}")
+        what += " silently (404)" * silent
+        writer.audit(who or local_user(), "withdraw", what, reason.strip())
+    for_archive(archive)  # the search index drops it
+    return done

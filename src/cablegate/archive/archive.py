@@ -57,6 +57,31 @@ class Scheduled(msgspec.Struct, frozen=True):
     cable_public: bool
 
 
+class Withdrawal(msgspec.Struct, frozen=True):
+    """A published version taken down (``cablegate withdraw``): its page answers 410 Gone
+    with the reason, or 404 when ``silent``."""
+
+    canonical_id: str
+    version: int
+    whole: bool
+    """Whether the cable was withdrawn as a whole (not one version of it)."""
+    reason: str
+    silent: bool
+    at: str
+
+
+class AuditEntry(msgspec.Struct, frozen=True):
+    """One event of the audit trail: when, who (a command-line user, or ``token:`` and the
+    admin token's ID), what was done (``action``: release, publish, withdraw, articles,
+    token) to what, and why."""
+
+    at: str
+    who: str
+    action: str
+    what: str
+    why: str | None
+
+
 class QuarantineEntry(msgspec.Struct, frozen=True):
     id: int
     path: str
@@ -142,6 +167,11 @@ class Archive:
     def close(self) -> None:
         self.conn.close()
 
+    def limit_time(self, seconds: float) -> Callable[[], None]:
+        """Give this connection's queries a time limit (a web server's read connection);
+        returns the function that starts the clock again (at each request)."""
+        return self.dialect.limit_time(self.conn, seconds)
+
     @property
     def broken(self) -> bool:
         """Whether the connection is lost (a database server restarted, or ended it)."""
@@ -224,6 +254,35 @@ class Archive:
         ).fetchall()
         for cid, number, data in rows:
             yield cid, number, decode_cable(data)
+
+    def withdrawal(self, canonical_id: str, version: int | None = None) -> Withdrawal | None:
+        """Why a page of a cable is gone: the withdrawal of ``version``, or, for the cable's
+        own page, its latest withdrawal when no version of it is public; None when it was
+        not withdrawn (or is public again)."""
+        sql = (
+            "SELECT e.canonical_id, w.version, w.whole, w.reason, w.silent, w.at "
+            "FROM withdrawals w JOIN entries e ON e.id = w.cable_id WHERE e.canonical_id = ?"
+        )
+        if version is not None:
+            row = self.conn.execute(sql + " AND w.version = ?", (canonical_id, version)).fetchone()
+        elif self.is_public(canonical_id):
+            return None
+        else:
+            order = " ORDER BY w.at DESC, w.whole DESC, w.version DESC LIMIT 1"
+            row = self.conn.execute(sql + order, (canonical_id,)).fetchone()
+        if row is None:
+            return None
+        cid, number, whole, reason, silent, at = row
+        return Withdrawal(cid, int(number), bool(whole), reason, bool(silent), at)
+
+    def audit_log(self, limit: int | None = None) -> list[AuditEntry]:
+        """The audit trail, newest first (``limit``: that many events)."""
+        sql = "SELECT at, who, action, what, why FROM audit ORDER BY id DESC"
+        args: list[object] = []
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [AuditEntry(*row) for row in self.conn.execute(sql, args)]
 
     def holds(self, canonical_id: str) -> bool:
         """Whether the archive has the cable at all, public or not (for the CLI)."""
@@ -561,8 +620,11 @@ class Archive:
 
     def check(self) -> list[str]:
         """Consistency problems (empty when the archive is sound): browse counts against the
-        cables, versions and inputs against cables."""
-        problems: list[str] = []
+        cables, versions and inputs against cables; first, damage to the database itself
+        (SQLite's integrity check, missing tables), and then nothing more is checked."""
+        problems: list[str] = self.dialect.damage(self.conn)
+        if problems:
+            return problems  # the counts below would fail, or mislead
         with self.snapshot() as conn:
             expected = {
                 "reldate": "SELECT substr(released, 1, 10), count(*) FROM cables "

@@ -33,6 +33,8 @@ TABLES: dict[str, str] = {
     "tags": "cable_id, position",
     "browse": "kind, key",
     "changes": "seq",
+    "withdrawals": "cable_id, version",
+    "audit": "id",
 }
 """Every table that holds data, in an order that keeps references valid, with its key."""
 

@@ -14,18 +14,21 @@ Readers never wait for writers.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from cablegate.archive.schema import TABLES
+from cablegate.archive.schema import SCHEMA_VERSION, TABLES
 from cablegate.archive.url import POSTGRESQL_MISSING, DatabaseURL
 from cablegate.errors import CablegateError
 
 try:  # PostgreSQL is optional: SQLite archives need nothing but the standard library
     import psycopg
+    import psycopg.errors
 except ImportError:  # pragma: no cover - the optional extra cablegate[postgresql]
     psycopg = None  # type: ignore[assignment]
 
@@ -34,6 +37,8 @@ DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,) + (
 )
 """Errors either database raises (for code that must survive any of them)."""
 
+READ_CACHE = -8192
+"""SQLite page cache of a read-only connection (negative: KiB, so 8 MiB)."""
 WRITE_LOCK = 0x6361626C  # "cabl": the advisory lock every PostgreSQL write transaction holds
 
 
@@ -89,12 +94,18 @@ class Dialect:
         path = Path(url.target)
         if not create and not path.exists():
             raise CablegateError(f"{path}: no archive there (run `cablegate ingest` first)")
+        if path.exists():  # only a path where nothing is becomes a new archive
+            damage = sqlite_file_damage(path)
+            if damage:
+                raise CablegateError(f"{path}: {damage}")
         if read_only:
             uri = f"{path.resolve().as_uri()}?mode=ro"
             conn = sqlite3.connect(
                 uri, uri=True, isolation_level=None, timeout=60, check_same_thread=False
             )
-            pragmas: tuple[str, ...] = ("busy_timeout = 60000", "cache_size = -65536")
+            # A small page cache: a web server holds one such connection per thread, and
+            # the operating system caches the file for all of them.
+            pragmas: tuple[str, ...] = ("busy_timeout = 60000", f"cache_size = {READ_CACHE}")
         else:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +119,16 @@ class Dialect:
         for pragma in pragmas:
             conn.execute(f"PRAGMA {pragma}")
         return conn
+
+    def limit_time(self, conn: Connection, seconds: float) -> Callable[[], None]:
+        """Stop the queries of a connection that run too long (:func:`timed_out` tells
+        the error they raise). Returns what to call when a request starts: in SQLite the
+        limit is for all queries from that call on (a progress handler watches the clock);
+        in PostgreSQL for each query (``statement_timeout``)."""
+        assert isinstance(conn, sqlite3.Connection)
+        clock = _Clock(seconds)
+        conn.set_progress_handler(clock, 1000)
+        return clock.start
 
     def stream(self, conn: Connection, sql: str) -> Iterator[tuple[Any, ...]]:
         """The rows of a query, a batch at a time (not all in memory at once)."""
@@ -123,6 +144,30 @@ class Dialect:
         sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
         return conn.execute(sql, (name,)).fetchone() is not None
 
+    def damage(self, conn: Connection) -> list[str]:
+        """Damage to the database itself: SQLite's ``PRAGMA integrity_check`` (every
+        page and index) and tables of the archive that are missing."""
+        try:
+            rows = [row[0] for row in conn.execute("PRAGMA integrity_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            return [f"integrity check failed: {exc}"]
+        problems = [f"integrity check: {row}" for row in rows if row != "ok"]
+        return problems + self.missing_tables(conn)
+
+    def missing_tables(self, conn: Connection) -> list[str]:
+        """Tables the archive's schema has that are not there: every table of the current
+        schema, or (an archive not yet migrated) those every supported schema has."""
+        try:
+            wanted = table_names(self.tables())
+            if self.has_table(conn, "meta"):
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                if row is None or row[0] != str(SCHEMA_VERSION):
+                    wanted = [name for name in wanted if name in ALWAYS_THERE]
+            missing = [name for name in wanted if not self.has_table(conn, name)]
+        except DB_ERRORS as exc:
+            return [f"cannot list the tables: {exc}"]
+        return [f"table {name} is missing" for name in missing]
+
     def tables(self) -> str:
         """The archive's tables and indexes."""
         return TABLES
@@ -133,6 +178,61 @@ class Dialect:
 
     def lock(self, conn: Connection) -> None:
         """Called just after ``begin_write``: nothing more to do in SQLite."""
+
+
+def file_damage(url: DatabaseURL) -> list[str]:
+    """:meth:`Dialect.damage` of an SQLite archive too damaged to open as one."""
+    uri = f"{Path(url.target).resolve().as_uri()}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    except sqlite3.DatabaseError as exc:
+        return [f"cannot be opened: {exc}"]
+    try:
+        return SQLITE.damage(conn)
+    finally:
+        conn.close()
+
+
+ALWAYS_THERE = ("meta", "cables", "versions", "inputs", "quarantine", "refs", "tags", "browse")
+"""The tables of every schema an archive can be migrated from."""
+
+
+def table_names(script: str) -> list[str]:
+    """The tables a schema script creates."""
+    return re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", script)
+
+
+SQLITE_MAGIC = b"SQLite format 3\0"
+MALFORMED = "database disk image is malformed"
+
+
+def sqlite_file_damage(path: Path) -> str | None:
+    """What is wrong with a file that should be an SQLite archive, from its header and size
+    (cheap: reads 100 bytes); None when it looks whole. Damage inside is found by
+    ``PRAGMA integrity_check`` (``cablegate check``)."""
+    try:
+        if path.is_dir():
+            return "a folder, not an SQLite database"
+        size = path.stat().st_size
+        with path.open("rb") as file:
+            header = file.read(100)
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if size == 0:
+        return "an empty file, not an archive (remove it to start a new archive there)"
+    if not header.startswith(SQLITE_MAGIC):
+        return "not an SQLite database"
+    if len(header) < 100:
+        return f"{MALFORMED} (truncated: {size} bytes)"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counted = header[24:28] == header[92:96]  # the header's page count is current
+    if page_size < 512 or page_size & (page_size - 1):
+        return f"{MALFORMED} (page size {page_size})"
+    if counted and pages and size < pages * page_size:
+        return f"{MALFORMED} (truncated: {size:,} bytes, its header says {pages * page_size:,})"
+    return None
 
 
 class Postgres(Dialect):
@@ -167,6 +267,10 @@ class Postgres(Dialect):
             cursor.execute(sql)
             yield from cursor
 
+    def limit_time(self, conn: Connection, seconds: float) -> Callable[[], None]:
+        conn.execute(f"SET statement_timeout = {max(1, round(seconds * 1000))}")
+        return _nothing
+
     def broken(self, conn: Connection) -> bool:
         assert isinstance(conn, PostgresConnection)
         return bool(conn.raw.broken or conn.raw.closed)
@@ -174,6 +278,10 @@ class Postgres(Dialect):
     def has_table(self, conn: Connection, name: str) -> bool:
         sql = "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?"
         return conn.execute(sql, (name,)).fetchone() is not None
+
+    def damage(self, conn: Connection) -> list[str]:
+        """Tables of the archive that are missing (the server checks its own pages)."""
+        return self.missing_tables(conn)
 
     def tables(self) -> str:
         return postgres_ddl(TABLES)
@@ -183,6 +291,32 @@ class Postgres(Dialect):
 
     def lock(self, conn: Connection) -> None:
         conn.execute(_lock_sql())
+
+
+class _Clock:
+    """SQLite's progress handler for a time limit: nonzero (stop the query) once the
+    deadline set by :meth:`start` has passed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = math.inf
+
+    def start(self) -> None:
+        self.deadline = time.monotonic() + self.seconds
+
+    def __call__(self) -> int:
+        return int(time.monotonic() > self.deadline)
+
+
+def _nothing() -> None:
+    pass
+
+
+def timed_out(error: BaseException) -> bool:
+    """Whether an error is a query stopped by :meth:`Dialect.limit_time`."""
+    if isinstance(error, sqlite3.OperationalError):
+        return str(error) == "interrupted"
+    return psycopg is not None and isinstance(error, psycopg.errors.QueryCanceled)
 
 
 def _lock_sql() -> str:

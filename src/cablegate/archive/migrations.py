@@ -181,3 +181,11 @@ def change_log(archive: Archive, conn: Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS cables_fts")
     _add(archive, conn, "changes")
     _archive_id(conn)
+
+
+@step(7)
+def withdrawals_and_audit(archive: Archive, conn: Connection) -> None:
+    """Withdrawals of published cables (what their pages answer, 410 or 404) and the audit
+    trail of releases, withdrawals, article imports and token changes: both empty, as
+    nothing was withdrawn or recorded before."""
+    _add(archive, conn, "withdrawals", "audit")

@@ -31,6 +31,14 @@ tables, so what is not yet public is not there to leak.
   transaction as the change. The search index (:mod:`cablegate.search.index`, a Tantivy
   index outside the database, derived from it) records the last change it holds and catches
   up from here; ``meta.archive_id`` tells it which archive it belongs to.
+- ``withdrawals``: the published versions taken down (schema 7, ``cablegate withdraw``),
+  one row each while it stays down (publishing it again removes it): the public reason,
+  whether the cable was withdrawn as a whole, whether its page answers 404 (``silent``)
+  instead of 410, and when. A withdrawn version is private again (``published_at`` and
+  ``release_at`` NULL), so no scheduler republishes it;
+- ``audit``: who released, withdrew, imported articles or changed the admin token, what,
+  when and why (schema 7), written in the same transaction as the change; read only by
+  ``cablegate log``, never by a public surface.
 
 Schemas 1-5 kept a full-text index in the database (FTS5, or a ``tsvector`` column in
 PostgreSQL); schema 6 drops it. An older archive is brought here a version at a time by
@@ -42,7 +50,7 @@ from __future__ import annotations
 
 import re
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -155,6 +163,23 @@ CREATE TABLE IF NOT EXISTS browse (
     count INTEGER NOT NULL,
     PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS withdrawals (
+    cable_id INTEGER NOT NULL REFERENCES entries (id),
+    version INTEGER NOT NULL,
+    whole INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    silent INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (cable_id, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    what TEXT NOT NULL,
+    why TEXT
+);
 """
 
 

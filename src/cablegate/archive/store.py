@@ -15,7 +15,9 @@ published: at once for public input, at its release time for scheduled input
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import hashlib
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -30,11 +32,26 @@ from cablegate.archive.records import (
     sort_key,
     version_order,
 )
+from cablegate.errors import CablegateError
 
 
 def utc_now() -> str:
     """Now, as the archive writes times: ISO 8601 in UTC, to the second."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
+
+
+def local_user() -> str:
+    """Who runs this command, as the audit trail names a command-line user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (a bare container)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def listed(items: list[str], most: int = 100) -> str:
+    """Items as the audit trail names them: how many, and the first ``most``."""
+    shown = ", ".join(items[:most]) + (f" ... ({len(items) - most} more)" * (len(items) > most))
+    return f"{len(items)}: {shown}"
 
 
 class Outcome(StrEnum):
@@ -73,6 +90,16 @@ class Published:
     canonical_id: str
     version: int
     at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    """What :meth:`Writer.withdraw` took down: the versions, and the cable's current
+    version after it (None: the cable is no longer public)."""
+
+    canonical_id: str
+    versions: list[int]
+    current: int | None
 
 
 def _columns(item: Prepared) -> tuple[str | None, ...]:
@@ -202,10 +229,88 @@ class Writer:
                 "UPDATE versions SET released = ?, data = ? WHERE cable_id = ? AND number = ?",
                 (item.released, item.data, cable_id, number),
             )
+            self.conn.execute(  # published again: no longer withdrawn
+                "DELETE FROM withdrawals WHERE cable_id = ? AND version = ?", (cable_id, number)
+            )
             self._publish(cable_id, number, item)
         if due:
             self._touch()
+            what = listed([f"{cid} v{number}" for cid, _, number, _, _ in due])
+            self.audit("scheduler", "publish", what, "due")
         return [Published(cid, number, at) for cid, _, number, at, _ in due]
+
+    def withdraw(
+        self, canonical_id: str, version: int | None, reason: str, silent: bool = False
+    ) -> Withdrawn:
+        """Take a published cable (or one of its public versions) down from every public
+        surface: the versions become private again (``release_at`` NULL, so no scheduler
+        republishes them; withdrawing the whole cable unschedules its versions not yet
+        public too) and are recorded in ``withdrawals``; a withdrawn current version
+        gives way to the newest public one left, or the cable leaves the public tables
+        (its row, references, tags and browse counts; the change log tells the search
+        index)."""
+        entry = self.conn.execute(
+            "SELECT id FROM entries WHERE canonical_id = ?", (canonical_id,)
+        ).fetchone()
+        if entry is None:
+            raise CablegateError(f"{canonical_id}: not in the archive")
+        cable_id = int(entry[0])
+        public = {
+            int(number): released
+            for number, released in self.conn.execute(
+                "SELECT number, released FROM versions WHERE cable_id = ? "
+                "AND published_at IS NOT NULL",
+                (cable_id,),
+            )
+        }
+        if version is not None and version not in public:
+            raise CablegateError(f"{canonical_id}: version {version} is not public")
+        if not public:
+            raise CablegateError(f"{canonical_id}: not public (nothing to withdraw)")
+        gone = sorted(public) if version is None else [version]
+        (current,) = self.conn.execute(
+            "SELECT current FROM cables WHERE id = ?", (cable_id,)
+        ).fetchone()
+        self._touch()
+        self.conn.executemany(
+            "UPDATE versions SET published_at = NULL, release_at = NULL "
+            "WHERE cable_id = ? AND number = ?",
+            [(cable_id, number) for number in gone],
+        )
+        if version is None:  # nor does a version scheduled for later bring it back
+            self.conn.execute(
+                "UPDATE versions SET release_at = NULL WHERE cable_id = ? AND published_at IS NULL",
+                (cable_id,),
+            )
+        self.conn.executemany(
+            "INSERT INTO withdrawals (cable_id, version, whole, reason, silent, at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cable_id, version) DO UPDATE SET "
+            "whole = excluded.whole, reason = excluded.reason, silent = excluded.silent, "
+            "at = excluded.at",
+            [(cable_id, n, int(version is None), reason, int(silent), self.now) for n in gone],
+        )
+        left = {n: released for n, released in public.items() if n not in gone}
+        if not left:
+            self._unpublish(cable_id)
+            return Withdrawn(canonical_id, gone, None)
+        self.conn.execute("UPDATE cables SET versions = ? WHERE id = ?", (len(left), cable_id))
+        if current in gone:
+            current = max(left, key=lambda n: version_order(left[n], n))
+            (data,) = self.conn.execute(
+                "SELECT data FROM versions WHERE cable_id = ? AND number = ?",
+                (cable_id, current),
+            ).fetchone()
+            self._make_current(cable_id, current, prepare(decode_cable(data)))
+        return Withdrawn(canonical_id, gone, int(current))
+
+    def audit(self, who: str, action: str, what: str, why: str | None = None) -> None:
+        """Record who did what, when (``now``) and why, in the caller's transaction (the
+        audit trail: ``cablegate log``; no public surface reads it)."""
+        self.conn.execute(
+            f"INSERT INTO audit (id, at, who, action, what, why) VALUES ({_next('audit')}, "
+            "?, ?, ?, ?, ?)",
+            (self.now, who, action, what, why),
+        )
 
     def article(
         self,
@@ -349,6 +454,24 @@ class Writer:
         ).fetchone()
         if version_order(item.released, number) >= version_order(current_released, row[0]):
             self._make_current(cable_id, number, item)
+
+    def _unpublish(self, cable_id: int) -> None:
+        """Take a cable out of the public tables (its versions are no longer public)."""
+        released, created, origin, classification = self.conn.execute(
+            "SELECT released, created, origin, classification FROM cables WHERE id = ?",
+            (cable_id,),
+        ).fetchone()
+        tags = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT tag FROM tags WHERE cable_id = ? ORDER BY position", (cable_id,)
+            )
+        ]
+        self._count_keys(browse_keys(released, created, origin, classification, tags), -1)
+        self.conn.execute("DELETE FROM refs WHERE cable_id = ?", (cable_id,))
+        self.conn.execute("DELETE FROM tags WHERE cable_id = ?", (cable_id,))
+        self.conn.execute("DELETE FROM cables WHERE id = ?", (cable_id,))
+        self._changed(cable_id)
 
     def _link_articles(self, item: Prepared) -> None:
         """The press articles a site page lists, linked to its cable."""

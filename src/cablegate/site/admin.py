@@ -1,5 +1,6 @@
 """The only writes over HTTP, each behind the admin token (``Authorization: Bearer ...``):
-scheduling releases and linking press articles. Everything else is done with the CLI on the
+scheduling releases, withdrawing published cables and linking press articles, each recorded
+in the audit trail under the token's ID. Everything else is done with the CLI on the
 server. These routes are not in the public API schema.
 """
 
@@ -15,9 +16,9 @@ from fastapi.responses import Response
 from cablegate.archive import Archive
 from cablegate.articles import import_articles, parse_record
 from cablegate.errors import CablegateError
-from cablegate.releases import by_query, release_time, schedule
+from cablegate.releases import by_query, release_time, schedule, withdraw
 from cablegate.site.pages import Site
-from cablegate.site.security import check_token, token_configured
+from cablegate.site.security import check_token, token_configured, token_id
 
 MAX_BODY = 10 * 2**20
 
@@ -29,6 +30,18 @@ class ReleaseRequest(msgspec.Struct, forbid_unknown_fields=True):
     """When (UTC unless an offset is given), or ``now``; leave out with ``private``."""
     private: bool = False
     version: int | None = None
+    reason: str | None = None
+    """Why, for the audit trail."""
+
+
+class WithdrawalRequest(msgspec.Struct, forbid_unknown_fields=True):
+    id: str
+    reason: str
+    """Shown on the cable's page (410 Gone), unless ``silent``."""
+    version: int | None = None
+    """Only this version (default: the whole cable)."""
+    silent: bool = False
+    """Its page answers 404, as for a cable never published."""
 
 
 class ArticlesRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -98,7 +111,7 @@ def router(site: Callable[[], Site]) -> APIRouter:
             ids = body.ids + (by_query(archive, body.query) if body.query else [])
         except (CablegateError, ValueError) as exc:
             return _json({"detail": str(exc)}, 400)
-        outcome = schedule(archive, ids, when, body.version)
+        outcome = schedule(archive, ids, when, body.version, who=token_id(archive), why=body.reason)
         return _json(
             {
                 "release_at": when,
@@ -120,7 +133,27 @@ def router(site: Callable[[], Site]) -> APIRouter:
                 found.append(parse_record(record, f"article {n}"))
             except ValueError as exc:
                 problems.append(str(exc))
-        links = import_articles(archive, found)
+        links = import_articles(archive, found, who=token_id(archive))
         return _json({"articles": len(found), "new_links": links, "problems": problems})
+
+    @routes.post("/withdrawals")
+    async def withdrawals(request: Request) -> Response:
+        if isinstance(admitted := await admit(request, WithdrawalRequest), Response):
+            return admitted
+        archive, body = admitted
+        try:
+            done = withdraw(
+                archive, body.id, body.version, body.reason, body.silent, who=token_id(archive)
+            )
+        except (CablegateError, ValueError) as exc:
+            return _json({"detail": str(exc)}, 400)
+        return _json(
+            {
+                "id": done.canonical_id,
+                "withdrawn": done.versions,
+                "current": done.current,
+                "silent": body.silent,
+            }
+        )
 
     return routes

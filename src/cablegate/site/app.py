@@ -9,34 +9,45 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import logging
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+import anyio.to_thread
 import msgspec
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cablegate import exports, settings
 from cablegate.archive import Archive, Listed
-from cablegate.archive.db import DB_ERRORS
-from cablegate.search import QueryError
+from cablegate.archive.db import DB_ERRORS, timed_out
+from cablegate.search import QueryError, SearchTimeout
 from cablegate.search.engine import all_hits
 from cablegate.site import admin, api, views
-from cablegate.site.pages import Page, Site, environment
+from cablegate.site.pages import Page, Site, echoed, environment
 from cablegate.site.security import SecurityHeaders
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("cablegate.site")
 CACHE_CONTROL = "public, max-age=300"
+EXPORT_MAX = 10_000
+"""Rows a download of a search or a listing holds at most (the first ones, in order); the
+``X-Export-Truncated`` header says when there were more."""
+RETRY_AFTER = 10
+"""Seconds a reader is asked to wait after a query that ran out of time (503)."""
+THREADS = 8
+"""Requests a server process works on at once (the others wait their turn)."""
 
 
 def create_app(db: str | None = None, base_url: str = "", read_db: str | None = None) -> FastAPI:
@@ -64,16 +75,37 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
             # Pages are read through a connection that cannot write (as Datasette does);
             # releases that fall due and the admin routes write through their own.
             archive = Archive.open(read_db or db, read_only=True)
+            local.start_clock = archive.limit_time(settings.QUERY_TIMEOUT.get())
             primary = Archive.open(db, create=False)
             local.site = Site(archive, base_url, env, primary=primary)
+        local.start_clock()  # the time limit of this request's queries starts now
         found: Site = local.site
         publish_due(found.primary)
         return found
 
-    app = FastAPI(title="cablegate", docs_url=None, redoc_url=None, openapi_url=None)
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Each thread keeps its own connections, side pane and page cache: a fixed number
+        # of threads keeps the process's memory bounded (anyio's default is 40).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        yield
+
+    app = FastAPI(
+        title="cablegate", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
+    app.add_middleware(HeadAsGet)  # innermost: every GET route answers HEAD
     app.add_middleware(RequestIDs)  # inside SecurityHeaders: its 500 page has them too
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        """FastAPI's 422, repeating at most the first characters of a value."""
+        errors = [
+            {**e, "input": echoed(e["input"])} if isinstance(e.get("input"), str) else e
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
 
     app.include_router(admin.router(site))
     app.include_router(api.router(site))
@@ -102,6 +134,8 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
         current = site()
         try:
             hits = all_hits(current.archive, q, "newest", limit=views.FEED_ENTRIES)
+        except SearchTimeout:
+            raise  # 503 and Retry-After (RequestIDs)
         except QueryError as exc:
             return bad_request(exc)
         path = "/feeds/search.atom?" + urlencode({"q": q})
@@ -115,7 +149,9 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
         if fmt not in exports.FORMATS:
             return respond(site().not_found(f"export format {fmt}"), None, None)
         try:
-            hits = all_hits(site().archive, q, sort)
+            hits = all_hits(site().archive, q, sort, limit=EXPORT_MAX + 1)
+        except SearchTimeout:
+            raise  # 503 and Retry-After (RequestIDs)
         except QueryError as exc:
             return bad_request(exc)
         return download(hits, fmt, "cablegate-search")
@@ -196,31 +232,88 @@ class RequestIDs:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("request %s failed: %s %s", rid, scope.get("method"), scope.get("path"))
+        except Exception as exc:
+            path = echoed(str(scope.get("path")))
             if started:  # the status line is out: all that can be done is to stop
+                log.exception("request %s failed: %s %s", rid, scope.get("method"), path)
                 raise
-            body = (
-                "Internal server error. The error is in the server's log; "
-                f"to report it, quote request ID {rid}.\n"
-            ).encode()
+            slow = too_slow(exc)
+            if slow is not None:
+                log.warning("request %s ran out of time: %s %s", rid, scope.get("method"), path)
+                status, text = 503, slow
+                extra = [(b"retry-after", str(RETRY_AFTER).encode())]
+            else:
+                log.exception("request %s failed: %s %s", rid, scope.get("method"), path)
+                status, extra = 500, []
+                text = (
+                    "Internal server error. The error is in the server's log; "
+                    f"to report it, quote request ID {rid}."
+                )
+            if path.startswith("/api/"):
+                body, media = _encoder.encode(api.Error(text)), b"application/json"
+            else:
+                body, media = f"{text}\n".encode(), b"text/plain; charset=utf-8"
             await send_with_id(
                 {
                     "type": "http.response.start",
-                    "status": 500,
+                    "status": status,
                     "headers": [
-                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-type", media),
                         (b"content-length", str(len(body)).encode()),
+                        *extra,
                     ],
                 }
             )
-            await send_with_id({"type": "http.response.body", "body": body})
+            head = scope.get("method") == "HEAD"
+            await send_with_id({"type": "http.response.body", "body": b"" if head else body})
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def too_slow(error: BaseException) -> str | None:
+    """The message for a query that ran out of time (the search engine's limit or the
+    database's, ``CABLEGATE_QUERY_TIMEOUT``), or None for any other error."""
+    if isinstance(error, SearchTimeout):
+        return f"{error}; or try again later"
+    if timed_out(error):
+        return (
+            f"the archive took longer than {settings.QUERY_TIMEOUT.get():g} s to answer: "
+            f"try again in {RETRY_AFTER} s"
+        )
+    return None
+
+
+class HeadAsGet:
+    """ASGI middleware: a HEAD request is answered as the GET of the same URL (status and
+    headers, Content-Length included), without the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers)
 
 
 def download(found: Iterable[Listed], fmt: str, name: str) -> Response:
-    body, media = exports.listed(found, fmt)
-    disposition = {"Content-Disposition": f'attachment; filename="{_filename(name)}.{fmt}"'}
-    return Response(body, 200, disposition, media_type=media)
+    """A file of the first :data:`EXPORT_MAX` of ``found`` (give it one more, to tell)."""
+    rows = list(itertools.islice(found, EXPORT_MAX + 1))
+    body, media = exports.listed(rows[:EXPORT_MAX], fmt)
+    headers = {"Content-Disposition": f'attachment; filename="{_filename(name)}.{fmt}"'}
+    if len(rows) > EXPORT_MAX:
+        headers["X-Export-Truncated"] = f"the first {EXPORT_MAX} rows only"
+    return Response(body, 200, headers, media_type=media)
 
 
 def _filename(name: str) -> str:
@@ -228,7 +321,7 @@ def _filename(name: str) -> str:
 
 
 def bad_request(error: Exception) -> Response:
-    return Response(f"{error}\n", 400, media_type="text/plain; charset=utf-8")
+    return Response(f"{echoed(str(error), 400)}\n", 400, media_type="text/plain; charset=utf-8")
 
 
 def respond(page: Page, request: Request | None, modified: str | None) -> Response:

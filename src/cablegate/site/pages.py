@@ -19,7 +19,8 @@ from cablegate import urls
 from cablegate.archive import Archive
 from cablegate.articles import web_url
 from cablegate.parse import canonical_id
-from cablegate.search import SORTS, Hit, QueryError, Results, search
+from cablegate.search import SORTS, Hit, QueryError, Results, SearchTimeout, search
+from cablegate.search.query import MAX_LENGTH as MAX_QUERY
 from cablegate.search.query import And, Filter, parse_query
 from cablegate.site import charts, views
 from cablegate.site.statistics import statistics
@@ -28,6 +29,13 @@ LISTING_KINDS = ("reldate", "date", "origin", "tag", "classification")
 """The kinds of browse listing, as their URLs name them (``/date/2008-04_0.html``)."""
 ATOM = "application/atom+xml; charset=utf-8"
 STATIC_PAGES = ("faq.html", "about.html", "articles.html", "statistics.html")
+
+MAX_VERSION = 9999
+"""The highest version number a URL can name (``version-9999.html``)."""
+MAX_PAGE = 100_000
+"""The highest page number of a listing or a search a URL can name."""
+ECHOED = 200
+"""Characters of a requested path or query that an error message repeats at most."""
 
 _CABLE = re.compile(r"/cable/[^/]+/[^/]+/([^/]+?)(?:/version-(\d{1,4}))?\.html")
 _BROWSE = re.compile(r"/(reldate|date|origin|tag|classification)/(.+)_(\d{1,6})\.html")
@@ -108,7 +116,7 @@ class Site:
         return Page(status, html)
 
     def not_found(self, what: str, path: str = "/404.html") -> Page:
-        return self._render("404.html", path, status=404, what=what)
+        return self._render("404.html", echoed(path), status=404, what=echoed(what))
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -121,6 +129,8 @@ class Site:
         if path.lstrip("/") in STATIC_PAGES:
             return self.static_page(path.lstrip("/"))
         if m := _CABLE.fullmatch(path):
+            if m.group(2) and int(m.group(2)) < 1:  # versions count from 1
+                return self.not_found(f"page {path}", path)
             return self.cable(m.group(1), int(m.group(2)) if m.group(2) else None, path)
         if m := _BROWSE.fullmatch(path):
             return self.browse(m.group(1), m.group(2), int(m.group(3)))
@@ -147,9 +157,12 @@ class Site:
 
     def cable(self, name: str, version: int | None = None, path: str | None = None) -> Page:
         pane, _ = self.pane()
-        cid = canonical_id(name)
+        cid = canonical_id(name.replace("\0", ""))  # (PostgreSQL's text holds no NUL)
         found = views.cable_page(self.archive, cid, pane, version)
         if found is None:
+            gone = self.archive.withdrawal(cid, version)
+            if gone is not None and not gone.silent:  # withdrawn: 410 with the reason
+                return self._render("410.html", path or "/", status=410, gone=gone)
             what = f"cable {name}" + (f" version {version}" if version else "")
             return self.not_found(what, path or "/404.html")
         want = found.url  # the current version lives at the cable's own URL
@@ -210,12 +223,17 @@ class Site:
             number = max(int(params.get("page") or 1), 1) - 1
         except ValueError:
             number = 0
+        if number >= MAX_PAGE:
+            return self.not_found(f"page {number + 1} of a search (at most {MAX_PAGE:,})")
         results, error = None, None
         if q or "q" in params:
             try:
                 results = search(self.archive, q, page=number, sort=sort)
+            except SearchTimeout:
+                raise  # 503 and Retry-After (cablegate.site.app)
             except QueryError as exc:
-                error = str(exc)
+                error = echoed(str(exc), 2 * ECHOED)
+                q = echoed(q, MAX_QUERY)  # a query too long is not repeated in full
             if results is not None and results.jump and number == 0:
                 cable = self.archive.cable(results.jump)
                 return Page(
@@ -304,6 +322,12 @@ class Site:
             yield path, self._render("browse.html", path, listing=listing, feed=feed)
 
 
+def echoed(text: str, limit: int = ECHOED) -> str:
+    """A requested path, query or name as a message repeats it: its first ``limit``
+    characters (a 60 KB URL does not make a 250 KB answer)."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _feed_url(kind: str, key: str) -> str | None:
     return f"/feeds/{kind}/{quote(key, safe='')}.atom" if kind in ("tag", "origin") else None
 
@@ -327,14 +351,17 @@ def _narrowable(q: str) -> str:
     """The query as it goes before an added ``field:value``, so that the filter narrows the
     whole query: in parentheses after an OR (``a OR b created:2008`` would only narrow
     ``b``), with a quote closed that was left open (it would take in the filter)."""
-    tree = parse_query(q).tree
-    if tree is None:
-        return ""
-    probe = Filter("created", "2000")
-    want = And((*(tree.items if isinstance(tree, And) else (tree,)), probe))
-    for left in (q, f"({q})", f'{q}"', f'({q}")'):
-        if parse_query(f"{left} created:2000").tree == want:
-            return left
+    try:
+        tree = parse_query(q).tree
+        if tree is None:
+            return ""
+        probe = Filter("created", "2000")
+        want = And((*(tree.items if isinstance(tree, And) else (tree,)), probe))
+        for left in (q, f"({q})", f'{q}"', f'({q}")'):
+            if parse_query(f"{left} created:2000").tree == want:
+                return left
+    except QueryError:  # too long or too deeply nested: the page says so
+        pass
     return q
 
 

@@ -1,6 +1,6 @@
-"""What every response carries and what no response may carry: security headers on all of
-them, and no stack trace ever (an error is logged on the server and answered with a plain
-500), plus the admin token that guards writes over HTTP.
+"""What every response carries: security headers on all of them (errors included: no stack
+trace is ever sent, see :class:`cablegate.site.app.RequestIDs`), plus the admin token that
+guards writes over HTTP.
 
 The token is random (``cablegate token``), shown once, and kept in the archive only as its
 SHA-256; a request's token is hashed and compared in constant time.
@@ -15,7 +15,7 @@ import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cablegate.archive import Archive, utc_now
+from cablegate.archive import Archive, local_user, utc_now
 
 log = logging.getLogger("cablegate.site")
 
@@ -33,12 +33,10 @@ HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 
-_ERROR = b"Internal server error: the error is in the server's log.\n"
-
-
 class SecurityHeaders:
-    """ASGI middleware, outermost: adds :data:`HEADERS` to every HTTP response and turns
-    any exception into a bare 500 (the traceback goes to the log, never to the client)."""
+    """ASGI middleware, outermost: adds :data:`HEADERS` to every HTTP response (errors are
+    answered inside it, by :class:`cablegate.site.app.RequestIDs`, so their pages carry the
+    headers too)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -47,31 +45,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [(n, v) for n, v in HEADERS if n not in names]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_headers)
-        except Exception:
-            log.exception("error answering %s %s", scope.get("method"), scope.get("path"))
-            if started:  # the status line is out: all that can be done is to stop
-                raise
-            await send_with_headers(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-                }
-            )
-            await send_with_headers({"type": "http.response.body", "body": _ERROR})
+        await self.app(scope, receive, send_with_headers)
 
 
 TOKEN_KEY = "admin_token_sha256"
@@ -81,18 +63,35 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_token(archive: Archive) -> str:
-    """Make a new admin token (replacing any other), keep its hash, return it (once)."""
+def new_token(archive: Archive, who: str | None = None) -> str:
+    """Make a new admin token (replacing any other), keep its hash, return it (once); the
+    audit trail records it by its ID (:func:`token_id`)."""
     token = secrets.token_urlsafe(32)
     with archive.transaction():
-        archive.writer(utc_now()).put_meta(TOKEN_KEY, _digest(token))
+        writer = archive.writer(utc_now())
+        old = archive.meta(TOKEN_KEY)
+        writer.put_meta(TOKEN_KEY, _digest(token))
+        what = f"new token {_digest(token)[:8]}" + (f", replacing {old[:8]}" if old else "")
+        writer.audit(who or local_user(), "token", what)
     return token
 
 
-def revoke_token(archive: Archive) -> bool:
+def revoke_token(archive: Archive, who: str | None = None) -> bool:
     """Turn writes over HTTP off; whether there was a token."""
     with archive.transaction():
-        return archive.writer(utc_now()).drop_meta(TOKEN_KEY)
+        writer = archive.writer(utc_now())
+        old = archive.meta(TOKEN_KEY)
+        had = writer.drop_meta(TOKEN_KEY)
+        if had and old is not None:
+            writer.audit(who or local_user(), "token", f"revoked token {old[:8]}")
+        return had
+
+
+def token_id(archive: Archive) -> str:
+    """Who an admin request is, in the audit trail: ``token:`` and the first 8 hex digits
+    of its SHA-256 (not enough to find the token)."""
+    stored = archive.meta(TOKEN_KEY) or ""
+    return f"token:{stored[:8]}"
 
 
 def token_configured(archive: Archive) -> bool:
