@@ -288,12 +288,20 @@ def test_bad_values_give_a_clear_message(archive: Archive, query: str) -> None:
 
 
 FUZZ = st.text(alphabet=st.sampled_from(list("ab \"()-*:ORANDNOTtagidcreated.2009\\'%_")))
+HOSTILE = st.one_of(
+    FUZZ,
+    st.builds(lambda n, q: "(" * n + q + ")" * (n // 2), st.integers(0, 3000), FUZZ),
+    st.builds(lambda n, q: "NOT " * n + q, st.integers(0, 1000), FUZZ),
+    st.builds(lambda n: "x" * n, st.integers(150, 30_000)),
+    st.builds(lambda n: f"created:{n}..{-n}", st.integers(-(10**30), 10**30)),
+)
+"""Deep nesting, huge strings and huge numbers, beside the fuzzed syntax."""
 
 
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(FUZZ)
+@given(HOSTILE)
 def test_fuzzed_queries_never_crash(archive: Archive, query: str) -> None:
     with contextlib.suppress(QueryError):
         search(archive, query, per_page=3)

@@ -33,6 +33,7 @@ HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 
+
 class SecurityHeaders:
     """ASGI middleware, outermost: adds :data:`HEADERS` to every HTTP response (errors are
     answered inside it, by :class:`cablegate.site.app.RequestIDs`, so their pages carry the
