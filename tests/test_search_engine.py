@@ -650,7 +650,8 @@ def test_kill_9_between_database_and_index_commits_is_caught_up(
     assert time.monotonic() - started < 90
     with Archive.open(db, create=False) as archive:
         count = archive.public_count()
-        assert 0 < count < len(pages)
+        # (An ingest may also have run to its end in a later round, on a fast machine.)
+        assert 0 < count <= len(pages)
     # Any command catches up: a search in a new process.
     run = subprocess.run(
         [*CABLEGATE, "search", "", "--db", db, "--format", "jsonl", "--no-facets"],
