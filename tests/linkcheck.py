@@ -8,6 +8,7 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -81,3 +82,17 @@ def crawl(fetch: Fetch, start: str = "/", keep: re.Pattern[str] | None = None) -
         elif fragment and fragment not in result.pages[final]:
             result.broken.append((page, href, f"no #{fragment} on {final}"))
     return result
+
+
+def crawl_served(client: Any) -> tuple[Crawl, dict[str, str]]:
+    """Crawl a served site (a ``TestClient``) from ``/``: the crawl, and the text of every
+    page it reached by path (for looking for what must not be there)."""
+    bodies: dict[str, str] = {}
+
+    def fetch(path: str) -> tuple[int, str | None, str | None]:
+        response = client.get(path, follow_redirects=False)
+        bodies[path] = response.text
+        html = response.text if "html" in response.headers.get("content-type", "") else None
+        return response.status_code, html, response.headers.get("location")
+
+    return crawl(fetch), bodies

@@ -31,7 +31,7 @@ from cablegate.site.build import build_site
 from cablegate.site.security import HEADERS
 from cablegate.urls import cable_url
 from tests.conftest import BACKENDS, NewDb, _database, requires_corpus
-from tests.linkcheck import crawl
+from tests.linkcheck import crawl_served
 from tests.pgserver import Server
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("releases")]
@@ -175,15 +175,7 @@ def client(staged: Staged) -> TestClient:
 
 
 def test_a_crawl_of_the_served_site_finds_no_canary(staged: Staged, client: TestClient) -> None:
-    bodies: dict[str, str] = {}
-
-    def fetch(path: str) -> tuple[int, str | None, str | None]:
-        response = client.get(path, follow_redirects=False)
-        bodies[path] = response.text
-        html = response.text if "html" in response.headers.get("content-type", "") else None
-        return response.status_code, html, response.headers.get("location")
-
-    result = crawl(fetch)
+    result, bodies = crawl_served(client)
     assert len(result.pages) > 600
     assert any(p.endswith(".atom") for p in bodies) and any(p.endswith(".csv") for p in bodies)
     assert {p: found for p, text in bodies.items() if (found := leaks(text, staged))} == {}

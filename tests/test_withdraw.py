@@ -29,7 +29,7 @@ from cablegate.search import index as indexes
 from cablegate.site.app import create_app
 from cablegate.site.build import build_site
 from tests.conftest import NewDb, _plain, dump_archive, requires_corpus
-from tests.linkcheck import crawl
+from tests.linkcheck import crawl_served
 from tests.test_releases import _cited, _url, plant, write
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("withdraw")]
@@ -79,16 +79,7 @@ def cli(*args: str, code: int = 0) -> Result:
 
 def served(client: TestClient) -> dict[str, str]:
     """Every page a crawl of the served site reaches, and its text."""
-    bodies: dict[str, str] = {}
-
-    def fetch(path: str) -> tuple[int, str | None, str | None]:
-        response = client.get(path, follow_redirects=False)
-        bodies[path] = response.text
-        html = response.text if "html" in response.headers.get("content-type", "") else None
-        return response.status_code, html, response.headers.get("location")
-
-    crawl(fetch)
-    return bodies
+    return crawl_served(client)[1]
 
 
 def hits(client: TestClient, q: str) -> list[str]:
