@@ -13,6 +13,7 @@ from cablegate.archive import Archive
 from cablegate.exports import export_archive, group_folder
 from cablegate.ingest import ingest
 from cablegate.model import Cable
+from cablegate.search.serialize import public_source
 from tests.conftest import CORPUS, SEEDS, requires_corpus, requires_seeds
 from tests.corpus_counts import site_cables
 
@@ -99,7 +100,15 @@ def test_jsonl_export_holds_the_whole_records(search_db: Path, tmp_path: Path) -
         for path in files:
             for line in path.read_text(encoding="utf-8").split("\n")[:-1]:  # not splitlines
                 cable = msgspec.json.decode(line, type=Cable)
-                assert cable == archive.cable(cable.canonical_id)
+                stored = archive.cable(cable.canonical_id)
+                assert stored is not None and stored.provenance is not None
+                # Inputs by their file name, not by their path on this machine.
+                public = public_source(stored.provenance.path)
+                assert cable.provenance is not None and cable.provenance.path == public
+                assert str(CORPUS) not in line and public.startswith("cablegate-site.tar.xz!")
+                assert cable == msgspec.structs.replace(
+                    stored, provenance=msgspec.structs.replace(stored.provenance, path=public)
+                )
                 assert group_folder(cable, "classification") == path.parent.name
                 assert "PTER" in cable.tags
                 seen += 1

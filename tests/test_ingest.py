@@ -238,8 +238,10 @@ def test_cli_ingest_show_history_stats_check(tmp_path: Path, new_db: NewDb) -> N
     shown = runner.invoke(app, ["show", "08STATE 37957", "--db", db])
     assert shown.exit_code in (0, 1)
     some_id = Archive.open(db).ids()[0]
-    shown = runner.invoke(app, ["show", some_id, "--db", db])
+    shown = runner.invoke(app, ["show", some_id, "--db", db, "--json"])
     assert shown.exit_code == 0 and f'"canonical_id": "{some_id}"' in shown.output
+    shown = runner.invoke(app, ["show", some_id, "--db", db])
+    assert shown.exit_code == 0 and shown.output.split("\n", 1)[0].split() == ["ID:", some_id]
     assert runner.invoke(app, ["show", "99NOWHERE1", "--db", db]).exit_code == 1
     history = runner.invoke(app, ["history", "85CAIRO6360", "--db", db])
     assert history.exit_code == 0 and "(current)" in history.output

@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperGroup
 
-from cablegate import logs, settings
+from cablegate import __version__, logs, settings
 from cablegate.archive import Archive, Change
 from cablegate.archive.store import PRIVATE, PUBLIC, Visibility
 from cablegate.errors import CablegateError, ReadError
@@ -50,6 +50,10 @@ class _Commands(TyperGroup):
                 raise  # a bug: its traceback helps
             where = _opened[-1] if _opened else "the archive"
             err.print(f"[red]error[/red] {escape(where)}: {escape(str(exc))}", highlight=False)
+            raise typer.Exit(2) from None
+        except OSError as exc:  # a file or folder given that cannot be read or written
+            what = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+            err.print(f"[red]error[/red] {escape(what)}", highlight=False)
             raise typer.Exit(2) from None
 
 
@@ -77,8 +81,23 @@ def _option(setting: settings.Setting[object], *flags: str, **extra: Any) -> Any
     )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"cablegate {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print cablegate's version and exit.",
+        ),
+    ] = False,
     log_level: Annotated[
         str | None,
         typer.Option(
@@ -169,7 +188,7 @@ def parse(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Argument(help="Folder to write the demo cables to.")],
-    count: Annotated[int, typer.Option(help="How many cables.")] = 60,
+    count: Annotated[int, typer.Option(min=1, max=100_000, help="How many cables.")] = 60,
 ) -> None:
     """Write a small invented demo collection (for machines without the real corpus)."""
     from cablegate.demo import write_demo
@@ -196,16 +215,32 @@ ReleaseAtOption = Annotated[
 ]
 
 
-def _visibility(private: bool, release_at: str | None) -> Visibility:
+ReleasedOption = Annotated[
+    str | None,
+    typer.Option(
+        "--released",
+        help="The release date of cables whose source gives none (a text export, "
+        "cables.csv, the demo set), e.g. '2010-11-28' (default: now, the ingest time).",
+    ),
+]
+
+
+def _visibility(private: bool, release_at: str | None, released: str | None = None) -> Visibility:
     from cablegate.releases import release_time
 
     if private and release_at:
         _fail("give --private or --release-at, not both")
-    if release_at:
-        try:
+    if released and (private or release_at):
+        _fail(
+            "--released is for cables published at once; scheduled cables take their release time"
+        )
+    try:
+        if release_at:
             return Visibility(release_time(release_at))
-        except CablegateError as exc:
-            _fail(str(exc))
+        if released:
+            return Visibility(now=True, undated=release_time(released))
+    except CablegateError as exc:
+        _fail(str(exc))
     return PRIVATE if private else PUBLIC
 
 
@@ -255,6 +290,7 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     private: PrivateOption = False,
     release_at: ReleaseAtOption = None,
+    released: ReleasedOption = None,
     follow_links: Annotated[
         bool,
         typer.Option(
@@ -266,9 +302,12 @@ def ingest(
 ) -> None:
     """Read cables into the archive: new cables, new versions, bad input to quarantine.
     What they bring is public at once unless --private or --release-at."""
+    missing = [str(p) for p in paths if not os.path.lexists(p)]
+    if missing:
+        _fail(f"not found: {', '.join(missing)} (no such file or folder)", 1)
     from cablegate.ingest import ingest as run_ingest
 
-    visibility = _visibility(private, release_at)
+    visibility = _visibility(private, release_at, released)
     with _open(db, create=True, index=index) as archive, _progress(quiet) as progress:
         task = progress.add_task("ingest", total=None, inputs=0, rate=0.0)
 
@@ -319,10 +358,14 @@ def quarantine(
         bool, typer.Option("--retry", help="Read the quarantined inputs again.")
     ] = False,
     show: Annotated[
-        int | None, typer.Option("--show", help="Write the raw bytes of one entry to stdout.")
+        int | None,
+        typer.Option(
+            "--show", min=1, max=2**63 - 1, help="Write the raw bytes of one entry to stdout."
+        ),
     ] = None,
     private: PrivateOption = False,
     release_at: ReleaseAtOption = None,
+    released: ReleasedOption = None,
 ) -> None:
     """List inputs that could not be read (or retry them after a parser fix)."""
     from cablegate.ingest import retry_quarantine
@@ -336,7 +379,9 @@ def quarantine(
             sys.stdout.buffer.write(raw)
             return
         if retry:
-            report = retry_quarantine(archive, visibility=_visibility(private, release_at))
+            report = retry_quarantine(
+                archive, visibility=_visibility(private, release_at, released)
+            )
             for problem in report.problems:
                 err.print(f"[yellow]still quarantined[/yellow] {escape(problem)}")
             err.print(escape(report.summary()), highlight=False)
@@ -352,19 +397,81 @@ def quarantine(
         err.print(f"{len(entries)} input(s) in quarantine", highlight=False)
 
 
+MAX_VERSION = 9999
+"""The highest version number (as the site's URLs)."""
+MAX_PAGE = 100_000
+"""The highest page of a search (as the site's)."""
+
+
 @app.command()
 def show(
     cable_id: Annotated[str, typer.Argument(help="Reference ID, e.g. 08STATE37957.")],
     db: DbOption = None,
-    version: Annotated[int | None, typer.Option(help="A version number (see history).")] = None,
+    version: Annotated[
+        int | None,
+        typer.Option(min=1, max=MAX_VERSION, help="A version number (see history)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole record as JSON instead.")
+    ] = False,
 ) -> None:
-    """Print a cable from the archive as JSON (the current version unless --version)."""
+    """Print a cable from the archive, for reading (the current version unless --version;
+    --json for the whole record)."""
+    from cablegate.search.serialize import public_record
+
     with _open(db) as archive:
-        cable = archive.cable(_canonical(cable_id), version)
+        cid = _canonical(cable_id)
+        cable = archive.cable(cid, version)
         if cable is None:
-            err.print(f"{cable_id}: not in the archive" + (f" (version {version})" * bool(version)))
+            where = f" (version {version})" if version else ""
+            err.print(f"{escape(cable_id)}: not in the archive{where}", highlight=False)
             raise typer.Exit(1)
-        sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(cable)) + b"\n")
+        versions = archive.history(cid)
+    if as_json:
+        record = public_record(cable, paths=True)  # on this machine, the paths are its own
+        sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(record)) + b"\n")
+        return
+    current = next((v.number for v in versions if v.current), None)
+    shown = version or current
+    sys.stdout.write(_readable(cable, shown, current, len(versions)))
+
+
+def _when(value: Any, precision: str | None = None) -> str:
+    """A time for reading: ``2009-03-22 10:10 UTC`` (the date alone when only it is
+    known)."""
+    if value is None:
+        return "unknown"
+    if precision == "day":
+        return f"{value:%Y-%m-%d}"
+    return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def _readable(cable: Cable, shown: int | None, current: int | None, count: int) -> str:
+    """A cable as ``cablegate show`` prints it: its metadata, then its header and body."""
+    refs = [
+        r.value + (f" ({r.text})" if r.text and r.text != r.value else "") for r in cable.references
+    ]
+    which = f"version {shown} of {count}" + (" (current)" if shown == current else "")
+    rows = [
+        ("ID", cable.canonical_id),
+        ("Subject", cable.subject or "none"),
+        ("Created", _when(cable.created, cable.created_precision)),
+        ("Released", _when(cable.released)),
+        ("Classification", cable.classification or "unknown"),
+        ("Origin", cable.origin or "unknown"),
+        ("Tags", ", ".join(cable.tags) or "none"),
+        ("References", "\n".join(refs) or "none"),
+        ("Version", which.removeprefix("version ")),
+    ]
+    width = max(len(label) for label, _ in rows) + 2
+    lines = []
+    for label, value in rows:
+        first, *more = value.split("\n")
+        lines.append(f"{label + ':':<{width}}{first}")
+        lines += [" " * width + line for line in more]
+    parts = ["\n".join(lines), "", "-- header " + "-" * 60, cable.header.rstrip()]
+    parts += ["", "-- body " + "-" * 62, cable.body.rstrip(), ""]
+    return "\n".join(parts)
 
 
 @app.command()
@@ -373,28 +480,30 @@ def history(
     db: DbOption = None,
 ) -> None:
     """List a cable's versions in release order, with what changed in each."""
+    canonical = _canonical(cable_id)
     with _open(db) as archive:
-        versions = archive.history(_canonical(cable_id))
+        versions = archive.history(canonical)
         if not versions:
-            err.print(f"{cable_id}: not in the archive")
+            err.print(f"{escape(cable_id)}: not in the archive", highlight=False)
             raise typer.Exit(1)
-        table = Table("version", "released", "changes", "sources", box=None)
+        count = "1 version" if len(versions) == 1 else f"{len(versions)} versions"
+        typer.echo(f"{canonical}: {count}, in order of release")
         for v in versions:
-            change = "first" if v.change is None else _describe(v.change)
             mark = " (current)" if v.current else ""
-            table.add_row(
-                f"{v.number}{mark}", v.released or "unknown", change, escape("\n".join(v.sources))
-            )
-        Console().print(table)
+            released = v.released[:16] if v.released else "date not recorded"
+            typer.echo(f"  version {v.number}{mark}, released {released}: {_describe(v.change)}")
+            for source in v.sources:
+                typer.echo(f"      from {source}")
 
 
-def _describe(change: Change) -> str:
-    parts = [f"+{change.lines_added}/-{change.lines_removed} body lines"]
-    if change.header_changed:
-        parts.append("header")
-    if change.fields:
-        parts.append("fields: " + ", ".join(change.fields))
-    return "; ".join(parts)
+def _describe(change: Change | None) -> str:
+    """What changed in a version, in a reader's words (see :mod:`cablegate.archive.history`):
+    ``3 redactions lifted, 19 words restored (+33 / −12 words; redactions)``."""
+    from cablegate.archive.history import describe, summary
+
+    if change is None:
+        return "first version"
+    return f"{summary(change)} ({describe(change)})"
 
 
 def _canonical(cable_id: str) -> str:
@@ -582,7 +691,9 @@ def withdraw(
 @app.command("log")
 def audit_log(
     db: DbOption = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many events (0: all).")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, max=2**63 - 1, help="How many events (0: all).")
+    ] = 50,
 ) -> None:
     """The audit trail, newest first: releases, withdrawals, article imports and token
     changes, with who (the user, or token:ID for the admin API), what, when and why."""
@@ -705,7 +816,7 @@ def serve(
     db: DbOption = None,
     index: IndexOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, _option(settings.PORT)] = settings.PORT.default,
+    port: Annotated[int, _option(settings.PORT, min=1, max=65535)] = settings.PORT.default,
     base_url: BaseUrlOption = settings.BASE_URL.default,
     workers: Annotated[
         int, typer.Option("--workers", "-w", help="Server processes (0: one per core).")
@@ -750,7 +861,21 @@ def serve(
     )
 
 
-SEARCH_FORMATS = ("table", "json", "jsonl")
+class SearchFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class Sort(StrEnum):
+    relevance = "relevance"
+    newest = "newest"
+    oldest = "oldest"
+
+
+SEARCH_FORMATS = tuple(SearchFormat)
+SEARCH_LIMIT = 10_000
+"""The most hits a page of the CLI's search shows."""
 
 
 @app.command()
@@ -758,22 +883,23 @@ def search(
     query: Annotated[str, typer.Argument(help='Query: words, "phrases", AND/OR/NOT, field:value.')],
     db: DbOption = None,
     index: IndexOption = None,
-    sort: Annotated[str, typer.Option(help="relevance, newest or oldest.")] = "relevance",
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many hits to show.")] = 20,
-    page: Annotated[int, typer.Option(help="Page of hits (from 1).")] = 1,
-    output: Annotated[str, typer.Option("--format", help="table, json or jsonl.")] = "table",
+    sort: Annotated[Sort, typer.Option(help="Order of the hits.")] = Sort.relevance,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=SEARCH_LIMIT, help="How many hits to show.")
+    ] = 20,
+    page: Annotated[int, typer.Option(min=1, max=MAX_PAGE, help="Page of hits (from 1).")] = 1,
+    output: Annotated[
+        SearchFormat, typer.Option("--format", help="A table, or JSON records.")
+    ] = SearchFormat.table,
     facets: Annotated[bool, typer.Option(help="Show facet counts.")] = True,
 ) -> None:
     """Search the archive (the same query language as the site and the API)."""
     from cablegate.search import QueryError
     from cablegate.search import search as run_search
 
-    if output not in SEARCH_FORMATS:
-        _fail(f"unknown --format {output!r}; use one of {', '.join(SEARCH_FORMATS)}")
-
     with _open(db, index=index) as archive:
         try:
-            results = run_search(archive, query, page - 1, limit, sort, facets)
+            results = run_search(archive, query, page - 1, limit, sort.value, facets)
         except QueryError as exc:
             err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(2) from None
@@ -786,12 +912,13 @@ def search(
         err.print(summary, highlight=False)
         from cablegate.search.serialize import search_hit, search_response
 
+        base = settings.BASE_URL.get()  # for the hits' absolute url (else null)
         if output == "jsonl":
             for hit in results.hits:
-                sys.stdout.write(msgspec.json.encode(search_hit(hit)).decode() + "\n")
+                sys.stdout.write(msgspec.json.encode(search_hit(hit, base)).decode() + "\n")
         else:
             sys.stdout.write(
-                msgspec.json.format(msgspec.json.encode(search_response(results))).decode()
+                msgspec.json.format(msgspec.json.encode(search_response(results, base))).decode()
             )
             sys.stdout.write("\n")
         return
@@ -812,27 +939,40 @@ def search(
             err.print(f"{name}: {shown}", highlight=False)
 
 
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+    text = "text"
+
+
+class ExportGroup(StrEnum):
+    created = "created"
+    classification = "classification"
+    origin = "origin"
+    released = "released"
+
+
 @app.command()
 def export(
     out: Annotated[Path, typer.Argument(help="Folder to write to.")],
     db: DbOption = None,
     index: IndexOption = None,
     output: Annotated[
-        str, typer.Option("--format", help="jsonl (whole records), csv (cables.csv) or text.")
-    ] = "jsonl",
+        ExportFormat,
+        typer.Option("--format", help="jsonl (whole records), csv (cables.csv) or text."),
+    ] = ExportFormat.jsonl,
     query: Annotated[
         str | None, typer.Option("--query", "-q", help="Only the hits of this search.")
     ] = None,
-    by: Annotated[
-        str | None,
-        typer.Option(help="Sort into folders by created, classification, origin or released."),
-    ] = None,
+    by: Annotated[ExportGroup | None, typer.Option(help="Sort into folders by this field.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Write the archive (or a query's hits) as JSON Lines, cables.csv or text files."""
     from cablegate.exports import export_archive
     from cablegate.search import QueryError
 
+    if out.exists() and not out.is_dir():
+        _fail(f"{out}: not a folder")
     started = time.perf_counter()
     with _open(db, index=index) as archive, _progress(quiet, unit="cables") as progress:
         task = progress.add_task("export", total=None, inputs=0, rate=0.0)
@@ -842,12 +982,12 @@ def export(
             progress.update(task, completed=done, total=total, inputs=done, rate=rate)
 
         try:
-            n = export_archive(archive, out, output, query, by, update)
+            n = export_archive(archive, out, output.value, query, by and by.value, update)
         except (QueryError, ValueError) as exc:
             err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(2) from None
     err.print(
-        f"exported {n:,} cables ({output}) to {out} in {time.perf_counter() - started:.1f} s",
+        f"exported {n:,} cables ({output.value}) to {out} in {time.perf_counter() - started:.1f} s",
         highlight=False,
     )
 
@@ -888,7 +1028,9 @@ def build_site(
 @app.command()
 def synth(
     out: Annotated[Path, typer.Argument(help="Folder to write the synthetic collection to.")],
-    count: Annotated[int, typer.Option(help="How many cables (251287: the full release).")] = 1000,
+    count: Annotated[
+        int, typer.Option(min=1, help="How many cables (251287: the full release).")
+    ] = 1000,
     output: Annotated[str, typer.Option("--format", help="csv (one cables.csv) or text.")] = "csv",
     corpus: Annotated[
         Path, typer.Option(help="The real corpus (IDs, months and texts come from it).")

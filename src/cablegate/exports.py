@@ -15,29 +15,30 @@ import msgspec
 from cablegate.archive import Archive, Listed
 from cablegate.model import Cable
 from cablegate.search.engine import all_hits
-from cablegate.search.serialize import LISTED_FIELDS, listing_row
+from cablegate.search.serialize import LISTED_FIELDS, listing_row, public_record
 from cablegate.writers import write_row, write_text_export
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 COLUMNS = LISTED_FIELDS
 
 
-def rows(items: Iterable[Listed]) -> Iterable[tuple[object, ...]]:
+def rows(items: Iterable[Listed], base: str = "") -> Iterable[tuple[object, ...]]:
     for item in items:
-        yield msgspec.structs.astuple(listing_row(item))
+        yield msgspec.structs.astuple(listing_row(item, base))
 
 
-def listed(found: Iterable[Listed], fmt: str) -> tuple[bytes, str]:
+def listed(found: Iterable[Listed], fmt: str, base: str = "") -> tuple[bytes, str]:
     """(body, media type) of a list of cables (search hits, a browse listing) in ``fmt``
-    (``csv`` or ``jsonl``)."""
+    (``csv`` or ``jsonl``), with the same columns as the API's :class:`ListingRow` (times
+    in ISO 8601 UTC with ``Z``; ``base``: the site's URL, for the absolute ``url``)."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(COLUMNS)
-        writer.writerows(rows(found))
+        writer.writerows(rows(found, base))
         return buffer.getvalue().encode(), FORMATS[fmt]
     encoder = msgspec.json.Encoder()
-    lines = (encoder.encode(dict(zip(COLUMNS, row, strict=True))) for row in rows(found))
+    lines = (encoder.encode(dict(zip(COLUMNS, row, strict=True))) for row in rows(found, base))
     return b"".join(line + b"\n" for line in lines), FORMATS[fmt]
 
 
@@ -79,7 +80,9 @@ def export_archive(
 ) -> int:
     """Write the archive's current cables (or a query's hits) to ``out`` as JSON Lines,
     ``cables.csv`` in the 2011 dump's layout, or one plain-text export file per cable, in
-    one folder or sorted into sub-folders ``by`` a field; returns how many."""
+    one folder or sorted into sub-folders ``by`` a field; returns how many. JSON Lines
+    records are the API's (:func:`public_record`: every field, times with ``Z``, inputs by
+    file name, not by their path on this machine)."""
     if fmt not in ARCHIVE_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(ARCHIVE_FORMATS)}")
     if by is not None and by not in GROUPS:
@@ -112,7 +115,7 @@ def export_archive(
                 if fmt == "csv":
                     handle.write(write_row(cable, count[0]))
                 else:
-                    handle.write(encoder.encode(cable).decode() + "\n")
+                    handle.write(encoder.encode(public_record(cable)).decode() + "\n")
             if progress is not None and (done % 500 == 0 or done == len(ids)):
                 progress(done, len(ids))
     finally:

@@ -24,9 +24,11 @@ import anyio.to_thread
 import msgspec
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cablegate import exports, settings
@@ -35,6 +37,7 @@ from cablegate.archive.db import DB_ERRORS, timed_out
 from cablegate.search import QueryError, SearchTimeout
 from cablegate.search.engine import all_hits
 from cablegate.site import admin, api, views
+from cablegate.site.conventions import Cors, Revalidation
 from cablegate.site.pages import Page, Site, echoed, environment
 from cablegate.site.security import SecurityHeaders
 
@@ -93,19 +96,36 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
     app = FastAPI(
         title="cablegate", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
-    app.add_middleware(HeadAsGet)  # innermost: every GET route answers HEAD
+    app.add_middleware(Revalidation)  # innermost: ETag and 304 of the API, HEAD as GET
+    app.add_middleware(HeadAsGet)  # every GET route answers HEAD
     app.add_middleware(RequestIDs)  # inside SecurityHeaders: its 500 page has them too
+    app.add_middleware(Cors)  # outside RequestIDs: its 503 and 500 answers have CORS too
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        """FastAPI's 422, repeating at most the first characters of a value."""
+        """FastAPI's 422, repeating at most the first characters of a value; on the API,
+        as problem details with the parameters that could not be read."""
         errors = [
             {**e, "input": echoed(e["input"])} if isinstance(e.get("input"), str) else e
             for e in exc.errors()
         ]
-        return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
+        if not request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": jsonable_encoder(errors)}, 422)
+        fields = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
+        said = "; ".join(
+            f"{'.'.join(map(str, e['loc'][1:])) or e['loc'][0]}: {e['msg']}" for e in errors
+        )
+        return api.problem_response(422, said, instance(request), errors=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Routing's errors (405 Method Not Allowed ...): problem details on the API."""
+        if not request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, exc)
+        headers = dict(exc.headers or {})
+        return api.problem_response(exc.status_code, str(exc.detail), instance(request), headers)
 
     app.include_router(admin.router(site))
     app.include_router(api.router(site))
@@ -117,12 +137,12 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
 
     @app.get("/api/", include_in_schema=False)
     @app.get("/api/docs", include_in_schema=False)
-    def api_docs(request: Request) -> Response:
-        return api.docs_page(request)
+    async def api_docs(request: Request) -> Response:
+        return await api.docs_page(request)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-    def api_not_found(rest: str) -> Response:
-        return Response(b'{"detail":"no such API route"}', 404, media_type="application/json")
+    def api_not_found(rest: str, request: Request) -> Response:
+        return api.problem_response(404, "no such API route (see /api/docs)", instance(request))
 
     @app.get("/search", include_in_schema=False)
     def search_page(request: Request) -> Response:
@@ -145,26 +165,28 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
         return respond(feed, request, None)
 
     @app.get("/search.{fmt}", include_in_schema=False)
-    def search_export(fmt: str, q: str = "", sort: str = "relevance") -> Response:
+    def search_export(fmt: str, request: Request, q: str = "", sort: str = "relevance") -> Response:
         if fmt not in exports.FORMATS:
             return respond(site().not_found(f"export format {fmt}"), None, None)
+        current = site()
         try:
-            hits = all_hits(site().archive, q, sort, limit=EXPORT_MAX + 1)
+            hits = all_hits(current.archive, q, sort, limit=EXPORT_MAX + 1)
         except SearchTimeout:
             raise  # 503 and Retry-After (RequestIDs)
         except QueryError as exc:
             return bad_request(exc)
-        return download(hits, fmt, "cablegate-search")
+        return download(hits, fmt, "cablegate-search", site_url(current, request))
 
-    def listing_export(fmt: str) -> Callable[[str, str], Response]:
-        def export(kind: str, key: str) -> Response:
+    def listing_export(fmt: str) -> Callable[[str, str, Request], Response]:
+        def export(kind: str, key: str, request: Request) -> Response:
             """A whole browse listing (``/tag/PTER.csv``, ``/origin/12.jsonl`` ...)."""
             current = site()
             pane, _ = current.pane()
             found = views.listing_rows(current.archive, pane, kind, key)
             if found is None:
                 return respond(current.not_found(f"listing {kind}/{key}.{fmt}"), None, None)
-            return download(found, fmt, f"cablegate-{kind}-{key}")
+            base = site_url(current, request)
+            return download(found, fmt, f"cablegate-{kind}-{key}", base)
 
         return export
 
@@ -250,7 +272,9 @@ class RequestIDs:
                     f"to report it, quote request ID {rid}."
                 )
             if path.startswith("/api/"):
-                body, media = _encoder.encode(api.Error(text)), b"application/json"
+                query = scope.get("query_string", b"").decode("latin-1")
+                where = str(scope.get("path")) + (f"?{query}" if query else "")
+                body, media = api.problem(status, text, where), api.PROBLEM_MEDIA.encode()
             else:
                 body, media = f"{text}\n".encode(), b"text/plain; charset=utf-8"
             await send_with_id(
@@ -260,15 +284,13 @@ class RequestIDs:
                     "headers": [
                         (b"content-type", media),
                         (b"content-length", str(len(body)).encode()),
+                        (b"cache-control", b"no-store"),
                         *extra,
                     ],
                 }
             )
             head = scope.get("method") == "HEAD"
             await send_with_id({"type": "http.response.body", "body": b"" if head else body})
-
-
-_encoder = msgspec.json.Encoder()
 
 
 def too_slow(error: BaseException) -> str | None:
@@ -306,10 +328,22 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, send_headers)
 
 
-def download(found: Iterable[Listed], fmt: str, name: str) -> Response:
-    """A file of the first :data:`EXPORT_MAX` of ``found`` (give it one more, to tell)."""
+def instance(request: Request) -> str:
+    """A request as problem details name it: its path and query."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def site_url(current: Site, request: Request) -> str:
+    """The site's URL: the base_url setting, else the one the request was made to."""
+    return current.base_url or str(request.base_url).rstrip("/")
+
+
+def download(found: Iterable[Listed], fmt: str, name: str, base: str = "") -> Response:
+    """A file of the first :data:`EXPORT_MAX` of ``found`` (give it one more, to tell);
+    ``base``: the site's URL, for the rows' absolute ``url``."""
     rows = list(itertools.islice(found, EXPORT_MAX + 1))
-    body, media = exports.listed(rows[:EXPORT_MAX], fmt)
+    body, media = exports.listed(rows[:EXPORT_MAX], fmt, base)
     headers = {"Content-Disposition": f'attachment; filename="{_filename(name)}.{fmt}"'}
     if len(rows) > EXPORT_MAX:
         headers["X-Export-Truncated"] = f"the first {EXPORT_MAX} rows only"
