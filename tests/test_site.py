@@ -112,14 +112,16 @@ def test_cable_text_cannot_inject_markup(tmp_path: Path, new_db: NewDb) -> None:
     html = TestClient(create_app(str(db))).get(cable_url("10EVILPOST1", cable.created)).text
     assert "<script>" not in html and "<img" not in html and "<b>Evil" not in html
     assert "&lt;script&gt;alert(&#39;body&#39;)&lt;/script&gt;" in html
-    assert html.count("</pre>") == 2
+    # header, body, and the cite block's BibTeX, RIS and CSL-JSON: each closed once
+    assert html.count("</pre>") == html.count("<pre") == 5
     assert "&lt;a href=x&gt;" in html
 
 
 _ROW = re.compile(
-    r'<tr>\n<td><a href="/cable/[^"]+">([^<]+)</a></td>\n<td>[^<]*</td>\n'
-    r'<td>(?:<a href="/date/[^"]+">([^<]+)</a>)?</td>\n'
-    r'<td>(?:<a href="/reldate/[^"]+">([^<]+)</a>)?</td>'
+    r'<tr>\n<td data-label="Reference ID"><a href="/cable/[^"]+">([^<]+)</a></td>\n'
+    r'<td data-label="Subject">[^<]*</td>\n'
+    r'<td data-label="Created">(?:<a href="/date/[^"]+">([^<]+)</a>)?</td>\n'
+    r'<td data-label="Released">(?:<a href="/reldate/[^"]+">([^<]+)</a>)?</td>'
 )
 
 
@@ -194,17 +196,22 @@ def test_versions_are_listed_and_viewable_with_a_diff(site_db: str, client: Test
     assert cable is not None and len(history) == 2
     url = cable_url("04RANGOON1100", cable.created)
     html = client.get(url).text
-    assert "<h2>Versions</h2>" in html
+    assert '<h2 id="versions">Versions</h2>' in html
     earlier = history[0]
     version_url = url.removesuffix(".html") + f"/version-{earlier.number}.html"
     assert f'href="{version_url}"' in html
     old = client.get(version_url)
     assert old.status_code == 200
-    assert "This is an earlier version" in old.text and '<pre class="diff">' in old.text
-    assert "<del>-Friday, 27 August 2004, 08:08</del>" in old.text
+    assert "This is an earlier version" in old.text and '<p class="diff">' in old.text
+    assert "<del>Friday, 27 August 2004, 08:08</del>" in old.text
     current = url.removesuffix(".html") + f"/version-{history[-1].number}.html"
-    moved = client.get(current)
-    assert moved.status_code == 301 and moved.headers["location"] == url
+    # The current version's permalink stays its own address: for now a page that sends the
+    # reader on to the cable's URL (a later version will not take it over).
+    permalink = client.get(current, follow_redirects=False)
+    assert permalink.status_code == 200
+    assert f'<meta http-equiv="refresh" content="0; url={url}">' in permalink.text
+    assert f'<a href="{url}">' in permalink.text
+    assert f"Version {history[-1].number} is the current version" in permalink.text
     assert client.get(url.removesuffix(".html") + "/version-99.html").status_code == 404
 
 
@@ -235,7 +242,10 @@ def test_tags_are_explained_and_menus_have_index_pages(client: TestClient) -> No
     assert "PTER: Terrorism and terrorists (subject tag)" in html
     assert "PK: Pakistan (country tag)" in client.get("/tag/PK_0.html").text
     letters = client.get("/tag/P.html").text
-    assert '<a href="/tag/PREL_0.html">PREL</a></td><td>External political relations' in letters
+    assert (
+        '<a href="/tag/PREL_0.html">PREL</a></td><td data-label="Meaning">'
+        "External political relations"
+    ) in letters
     origins = client.get("/origin/A.html").text  # filed by place, as the original did
     assert ">Embassy Athens</a>" in origins and ">Consulate Amsterdam</a>" in origins
     assert ">Embassy Berlin</a>" not in origins
@@ -275,7 +285,8 @@ def test_search_page(site_db: str, client: TestClient) -> None:
         assert response.status_code == 200 and "<script>alert" not in response.text
     # Exports of the whole result set.
     rows = client.get("/search.csv", params={"q": '"A.Q. Khan" tag:PK'}).text.splitlines()
-    assert rows[0] == "id,subject,created,released,classification,origin,url" and len(rows) > 1
+    assert rows[0] == "id,subject,created,released,classification,origin,path,url"
+    assert len(rows) > 1
     lines = client.get("/search.jsonl", params={"q": '"A.Q. Khan" tag:PK'}).text.split("\n")[:-1]
     assert len(lines) == len(rows) - 1
     assert client.get("/search.csv", params={"q": "created:abc"}).status_code == 400

@@ -51,6 +51,9 @@ class Report:
     quarantined: int = 0
     skipped: int = 0
     skipped_reasons: Counter[str] = field(default_factory=Counter)
+    dated: int = 0
+    """Of new cables and versions, those whose source gives no release date: they took the
+    one chosen at ingest (``--released``, by default the ingest time)."""
     missing: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """The reason of each input quarantined in this run (``path: reason``)."""
@@ -88,6 +91,8 @@ class Report:
             f"{self.seconds:.1f} s ({rate:,.0f} inputs/s, of which {self.index_seconds:.1f} s "
             "for the search index)"
         )
+        if self.dated:
+            text += f"; {self.dated:,} without a release date took the ingest's"
         if self.missing:
             text += f"; {len(self.missing)} path(s) not found: {', '.join(self.missing)}"
         return text
@@ -192,6 +197,7 @@ def ingest(
     report.index_seconds += time.perf_counter() - merging
     archive.publish_due()  # a release time given in the past
     _catch_up(archive, report)
+    report.dated = writer.dated_at_ingest
     report.seconds = time.perf_counter() - started
     return report
 
@@ -279,6 +285,7 @@ def retry_quarantine(
                 for outcome in outcomes:
                     report.count(outcome)
     search_index.for_archive(archive)
+    report.dated += writer.dated_at_ingest
     report.seconds = time.perf_counter() - started
     return report
 
@@ -297,7 +304,7 @@ def _retry_file(
     with archive.transaction():
         archive.writer(utc_now()).unquarantine(entry_id)
     again = ingest(archive, [outer], jobs=1, visibility=visibility)
-    for name in ("read", "new", "versions", "unchanged", "quarantined", "skipped"):
+    for name in ("read", "new", "versions", "unchanged", "quarantined", "skipped", "dated"):
         setattr(report, name, getattr(report, name) + getattr(again, name))
     report.skipped_reasons.update(again.skipped_reasons)
     report.problems.extend(again.problems)

@@ -97,6 +97,10 @@ class Provenance(msgspec.Struct, frozen=True, omit_defaults=True):
     """SHA-256 of the input bytes this record was read from."""
     row: int | None = None
     """Row number for CSV input."""
+    site_count: int | None = None
+    """For a Cable Viewer page: the site's own counter when the page was saved ("released
+    so far... 243 / 251,287"). The site only grew, so it dates the copy: of two pages of a
+    cable, the one with the smaller count was saved earlier and shows the earlier text."""
 
 
 class Cable(msgspec.Struct, omit_defaults=True):
@@ -111,6 +115,9 @@ class Cable(msgspec.Struct, omit_defaults=True):
     date-time group), ``day`` when it gives only the date (then ``created`` is that day at
     00:00 UTC); None when not said."""
     released: dt.datetime | None = None
+    released_at_ingest: bool = False
+    """True when the source gives no release date and ``released`` is the one the operator
+    chose at ingest (``cablegate ingest --released``, by default the ingest time)."""
     classification: str | None = None
     origin: str | None = None
     subject: str | None = None

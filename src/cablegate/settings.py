@@ -169,6 +169,16 @@ BASE_URL = Setting[str](
     "Public URL of the site, for share links and absolute sitemap URLs.",
     _text,
 )
+SITE_NAME = Setting[str](
+    "site_name",
+    "CABLEGATE_SITE_NAME",
+    None,
+    "text",
+    "Cable Viewer",
+    "Cable Viewer",
+    "The archive's name, as citations of its cables give it (with their permalinks).",
+    _text,
+)
 PORT = Setting[int](
     "port",
     "CABLEGATE_PORT",
@@ -210,6 +220,17 @@ FACET_CACHE = Setting[int](
     "Queries whose facet counts each process keeps (0: none, every query counts them anew).",
     _count,
 )
+ANNOUNCED_TOTAL = Setting[int](
+    "announced_total",
+    "CABLEGATE_ANNOUNCED_TOTAL",
+    None,
+    "count",
+    0,
+    "the cables the archive holds",
+    "The size of the whole collection, as the counter shows it (released so far / this), "
+    "e.g. 251287 for Cablegate.",
+    _count,
+)
 LOG_LEVEL = Setting[str](
     "log_level",
     "CABLEGATE_LOG_LEVEL",
@@ -228,10 +249,12 @@ SETTINGS: tuple[Setting[object], ...] = (
     INDEX,
     CACHE_HOME,
     BASE_URL,
+    SITE_NAME,
     PORT,
     SEARCH_TIMEOUT,
     QUERY_TIMEOUT,
     FACET_CACHE,
+    ANNOUNCED_TOTAL,
     LOG_LEVEL,
 )
 """Every setting, in the order the README lists them."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +30,26 @@ class VersionInfo(msgspec.Struct, frozen=True):
     """One version of a cable, as listed in its history."""
 
     number: int
+    """The version's number in the archive: the order it was stored in (versions of a cable
+    are ingested in whatever order their files come), a stable name for its page, not its
+    place in time: histories list versions in release order."""
     released: str | None
+    """When the site published this text: the Released time of the page it was read from
+    (the site kept a cable's Released time when it corrected its text, and changed it when
+    it released the cable again); for a page of the site's first layout, which had no
+    Released column, the first release (:data:`cablegate.readers.site.FIRST_RELEASE`); for
+    sources without one (the text export, cables.csv), the date chosen at ingest. None only
+    for versions stored before any of that."""
     ingested_at: str
     current: bool
     sources: list[str]
     """Every input that carried exactly this text (``path`` or ``path:row``)."""
     change: Change | None = None
     """How it differs from the version before it in release order (None for the first)."""
+
+
+def _saved(cable: Cable) -> int | None:
+    return cable.provenance.site_count if cable.provenance else None
 
 
 class Citation(msgspec.Struct, frozen=True):
@@ -45,6 +59,22 @@ class Citation(msgspec.Struct, frozen=True):
     in_archive: bool
     text: str | None = None
     label: str | None = None
+
+
+class Neighbour(msgspec.Struct, frozen=True):
+    """A public cable related to another by what they share (:meth:`Archive.neighbours`)."""
+
+    canonical_id: str
+    score: float
+    """Higher is closer."""
+    tags: list[str]
+    """The TAGS both have (of those not too common to tell anything)."""
+    references: list[str]
+    """The cables both cite."""
+
+
+RELATED_TAG_LIMIT = 1000
+"""Tags on more cables than this are too common to relate two cables."""
 
 
 class Scheduled(msgspec.Struct, frozen=True):
@@ -397,12 +427,13 @@ class Archive:
 
     # -- listings --------------------------------------------------------------------------
 
-    def public_counts(self) -> tuple[int, int]:
-        """(public cables, those of them with a release date): the site's counter."""
-        total, released = self.conn.execute(
-            "SELECT count(*), count(released) FROM cables"
+    def collection_counts(self) -> tuple[int, int]:
+        """(public cables: released so far, every cable the archive holds: public,
+        scheduled, private or withdrawn): the site's counter when no announced total is set."""
+        released, held = self.conn.execute(
+            "SELECT (SELECT count(*) FROM cables), (SELECT count(*) FROM entries)"
         ).fetchone()
-        return int(total), int(released)
+        return int(released), int(held)
 
     def listing(
         self, kind: str, key: str, limit: int | None = None, offset: int = 0
@@ -441,9 +472,10 @@ class Archive:
         """The IDs of the public cables in the order they were first stored (exports)."""
         return [r[0] for r in self.conn.execute("SELECT canonical_id FROM cables ORDER BY id")]
 
-    def page_keys(self) -> Iterator[tuple[str, str | None, list[int]]]:
-        """(ID, created, numbers of its earlier public versions) of every public cable, in
-        the order first stored: what a cable's pages are named by."""
+    def page_keys(self) -> Iterator[tuple[str, str | None, list[int], int]]:
+        """(ID, created, numbers of its earlier public versions, number of its current
+        version) of every public cable, in the order first stored: what a cable's pages are
+        named by."""
         earlier: dict[int, list[int]] = {}
         for cable_id, number in self.conn.execute(
             "SELECT v.cable_id, v.number FROM versions v JOIN cables c ON c.id = v.cable_id "
@@ -451,10 +483,10 @@ class Archive:
             "ORDER BY 1, 2"
         ):
             earlier.setdefault(cable_id, []).append(number)
-        for cable_id, cid, created in self.conn.execute(
-            "SELECT id, canonical_id, created FROM cables ORDER BY id"
+        for cable_id, cid, created, current in self.conn.execute(
+            "SELECT id, canonical_id, created, current FROM cables ORDER BY id"
         ).fetchall():
-            yield cid, created, earlier.get(cable_id, [])
+            yield cid, created, earlier.get(cable_id, []), int(current)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -511,12 +543,15 @@ class Archive:
                 (cable_id,),
             ):
                 sources.setdefault(number, []).append(path if line is None else f"{path}:{line}")
-        versions.sort(key=lambda v: version_order(v[1], v[0]))
+        cables = {v[0]: decode_cable(v[3]) for v in versions}
+        # Release order; texts the site published under the same Released time (it kept the
+        # time when it corrected a text) by when their pages were saved (the site's counter).
+        versions.sort(key=lambda v: version_order(v[1], v[0], _saved(cables[v[0]])))
         sources = {v[0]: sources.get(v[0], []) for v in versions}
         infos: list[VersionInfo] = []
         previous: Cable | None = None
-        for number, released, ingested_at, data in versions:
-            cable = decode_cable(data)
+        for number, released, ingested_at, _data in versions:
+            cable = cables[number]
             infos.append(
                 VersionInfo(
                     number=number,
@@ -571,6 +606,88 @@ class Archive:
                 (canonical_id,),
             )
         }
+
+    def listed_ids(self, ids: list[str]) -> dict[str, Listed]:
+        """ID -> listing of those of ``ids`` that are public cables (the rest, unknown,
+        scheduled, private or withdrawn, are simply not there)."""
+        out: dict[str, Listed] = {}
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for row in self.conn.execute(
+                "SELECT canonical_id, subject, created, released, classification, origin "
+                f"FROM cables WHERE canonical_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                out[row[0]] = Listed(*row)
+        return out
+
+    def neighbours(
+        self, canonical_id: str, limit: int = 20, common_tag: int = RELATED_TAG_LIMIT
+    ) -> list[Neighbour]:
+        """The public cables that share TAGS or cited cables with this public one (not
+        itself), each with what it shares, best first (at most ``limit``): a shared
+        reference or tag counts more the fewer cables have it (``ln(1 + cables / cables
+        with it)``, a reference twice a tag). Tags on more than ``common_tag`` cables (PREL,
+        PGOV ...) are too common to relate anything and are not looked at, which also
+        bounds the work."""
+        row = self._cable_row(canonical_id)
+        if row is None:
+            return []
+        cable_id = row[0]
+        total = max(self.public_count(), 1)
+        tags = self.conn.execute(
+            "SELECT DISTINCT t.tag, b.count FROM tags t "
+            "JOIN browse b ON b.kind = 'tag' AND b.key = t.tag WHERE t.cable_id = ?",
+            (cable_id,),
+        ).fetchall()
+        weight = {tag: math.log(1 + total / max(n, 1)) for tag, n in tags if n <= common_tag}
+        score: dict[int, float] = {}
+        if weight:
+            values = ", ".join("(?, ?)" for _ in weight)
+            for other, points in self.conn.execute(
+                f"WITH w (tag, weight) AS (VALUES {values}) "
+                "SELECT t.cable_id, sum(w.weight) FROM tags t JOIN w ON w.tag = t.tag "
+                "WHERE t.cable_id != ? GROUP BY t.cable_id ORDER BY 2 DESC, 1 LIMIT ?",
+                [*(v for item in weight.items() for v in item), cable_id, 2 * limit],
+            ):
+                score[other] = float(points)
+        citers: dict[str, set[int]] = {}
+        for other, target in self.conn.execute(
+            "SELECT o.cable_id, o.target FROM refs r "
+            "JOIN refs o ON o.target = r.target AND o.kind = 'cable' "
+            "WHERE r.cable_id = ? AND r.kind = 'cable' AND r.target != ?",
+            (cable_id, canonical_id),
+        ):
+            citers.setdefault(target, set()).add(other)
+        shared_refs: dict[int, set[str]] = {}
+        for target, cables in citers.items():
+            for other in cables - {cable_id}:
+                shared_refs.setdefault(other, set()).add(target)
+                score[other] = score.get(other, 0.0) + 2 * math.log(1 + total / len(cables))
+        best = sorted(score, key=lambda other: (-score[other], other))[:limit]
+        if not best:
+            return []
+        marks = ",".join("?" * len(best))
+        shared_tags: dict[int, set[str]] = {}
+        for other, tag in self.conn.execute(
+            f"SELECT cable_id, tag FROM tags WHERE cable_id IN ({marks})", best
+        ):
+            if tag in weight:
+                shared_tags.setdefault(other, set()).add(tag)
+        names = dict(
+            self.conn.execute(f"SELECT id, canonical_id FROM cables WHERE id IN ({marks})", best)
+        )
+        return [
+            Neighbour(
+                names[other],
+                score[other],
+                sorted(shared_tags.get(other, ())),
+                sorted(shared_refs.get(other, ())),
+            )
+            for other in best
+            if other in names and names[other] != canonical_id
+        ]
 
     def browse(self, kind: str) -> list[tuple[str, int]]:
         """Keys and cable counts of one browse kind (``reldate``, ``month``, ``origin``,

@@ -143,6 +143,21 @@ def browse_keys(
     return keys
 
 
-def version_order(released: str | None, number: int) -> tuple[str, int]:
-    """Sort key of versions: by release time (unknown first), then by ingest order."""
-    return (released or "", number)
+_NOT_SAVED = 1 << 62
+
+
+def version_order(
+    released: str | None, number: int, saved: int | None = None
+) -> tuple[str, int, int]:
+    """Sort key of a cable's versions: by release time (unknown first); versions released
+    at the same time (the site kept a cable's Released time when it corrected its text) by
+    when their pages were saved (``saved``: the site's counter on the page, see
+    :attr:`cablegate.model.Provenance.site_count`), then by ingest order."""
+    return (released or "", _NOT_SAVED if saved is None else saved, number)
+
+
+def saved_count(data: bytes) -> int | None:
+    """The site's counter on the page a stored version was read from (None for other
+    sources)."""
+    provenance = decode_cable(data).provenance
+    return provenance.site_count if provenance else None

@@ -29,6 +29,7 @@ from cablegate.archive.records import (
     browse_keys,
     decode_cable,
     prepare,
+    saved_count,
     sort_key,
     version_order,
 )
@@ -79,6 +80,9 @@ class Visibility:
 
     at: str | None = None
     now: bool = False
+    undated: str | None = None
+    """Public at once: the release date of versions whose source gives none (``cablegate
+    ingest --released``); None: the writer's time, when they are stored."""
 
 
 PUBLIC = Visibility(now=True)
@@ -115,6 +119,15 @@ def _columns(item: Prepared) -> tuple[str | None, ...]:
     )
 
 
+def _released_at_ingest(item: Prepared, released: str) -> Prepared:
+    """A version published at once whose source gives no release date takes the one chosen
+    at ingest, marked as such in its record, so every public cable has a release date.
+    (Scheduled versions take their release time when published instead.)"""
+    cable = decode_cable(item.data)
+    when = dt.datetime.fromisoformat(released).replace(tzinfo=dt.UTC)  # as readers give times
+    return prepare(msgspec.structs.replace(cable, released=when, released_at_ingest=True))
+
+
 def _next(table: str, key: str = "id") -> str:
     """The row ID a new row takes: one more than the largest, as SQLite chooses by itself.
     Writers take turns, so on PostgreSQL too IDs run without gaps, whatever was rolled
@@ -141,6 +154,8 @@ class Writer:
         self.now = now
         self.visibility = visibility
         self.dialect = dialect
+        self.dated_at_ingest = 0
+        """Versions stored by this writer that took the ingest's release date."""
 
     def known(self, shas: list[str]) -> set[str]:
         """Which of these input SHA-256s the archive has already ingested."""
@@ -256,9 +271,9 @@ class Writer:
             raise CablegateError(f"{canonical_id}: not in the archive")
         cable_id = int(entry[0])
         public = {
-            int(number): released
-            for number, released in self.conn.execute(
-                "SELECT number, released FROM versions WHERE cable_id = ? "
+            int(number): (released, saved_count(data))
+            for number, released, data in self.conn.execute(
+                "SELECT number, released, data FROM versions WHERE cable_id = ? "
                 "AND published_at IS NOT NULL",
                 (cable_id,),
             )
@@ -295,7 +310,7 @@ class Writer:
             return Withdrawn(canonical_id, gone, None)
         self.conn.execute("UPDATE cables SET versions = ? WHERE id = ?", (len(left), cable_id))
         if current in gone:
-            current = max(left, key=lambda n: version_order(left[n], n))
+            current = max(left, key=lambda n: version_order(left[n][0], n, left[n][1]))
             (data,) = self.conn.execute(
                 "SELECT data FROM versions WHERE cable_id = ? AND number = ?",
                 (cable_id, current),
@@ -419,6 +434,9 @@ class Writer:
     def _store(self, cable_id: int, number: int, item: Prepared, source: Source) -> None:
         """A new version, its input, and its publication when it is public at once."""
         release_at = self.now if self.visibility.now else self.visibility.at
+        if self.visibility.now and item.released is None:
+            item = _released_at_ingest(item, self.visibility.undated or self.now)
+            self.dated_at_ingest += 1
         self.conn.execute(
             "INSERT INTO versions (cable_id, number, text_sha256, released, ingested_at, data, "
             "release_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -448,11 +466,13 @@ class Writer:
             self._changed(cable_id)
             return
         self.conn.execute("UPDATE cables SET versions = versions + 1 WHERE id = ?", (cable_id,))
-        (current_released,) = self.conn.execute(
-            "SELECT released FROM versions WHERE cable_id = ? AND number = ?",
+        current_released, current_data = self.conn.execute(
+            "SELECT released, data FROM versions WHERE cable_id = ? AND number = ?",
             (cable_id, row[0]),
         ).fetchone()
-        if version_order(item.released, number) >= version_order(current_released, row[0]):
+        if version_order(item.released, number, saved_count(item.data)) >= version_order(
+            current_released, row[0], saved_count(current_data)
+        ):
             self._make_current(cable_id, number, item)
 
     def _unpublish(self, cable_id: int) -> None:

@@ -18,6 +18,13 @@ FORMAT = "site-html"
 _PANE = re.compile(r"<div class=['\"]pane big['\"]>")
 _TITLE = re.compile(r"Viewing cable\s+(\S+?),\s*(.*)", re.S)
 _HTTRACK_LINK = re.compile(r"^(?:\.\./)*external\.html\?link=")
+_COUNTER = re.compile(rb"released so far\.*\s*([0-9][0-9,]*)\s*/")
+
+FIRST_RELEASE = dt.datetime(2010, 11, 28, 18, 6, tzinfo=dt.UTC)
+"""The site's first release (220 cables), as the Released column of later pages gives it."""
+FIRST_LAYOUT_COUNT = 300
+"""The site's first layout (28-29 November 2010, counter at 219, then 243 cables) had no
+Released column; by the 291st cable (30 November) every page had one."""
 
 
 def looks_like(head: str) -> bool:
@@ -99,6 +106,13 @@ def read_site_page(data: bytes, path: str) -> Cable:
         subject = tm.group(2) if tm else None
     created = _parse_when(meta.get("created", meta.get("date", "")), path, "created")
     released = _parse_when(meta.get("released", ""), path, "released")
+    counter = _COUNTER.search(data[:start])
+    site_count = int(counter.group(1).replace(b",", b"")) if counter else None
+    if "released" not in meta and site_count is not None and site_count < FIRST_LAYOUT_COUNT:
+        # A page of the first layout (HTTrack copies of 28-29 November 2010) names no
+        # release; its cable was among the first released, nearly all (and every one of the
+        # first 219) at the first release; the rest within a day.
+        released = FIRST_RELEASE
     return parse_cable(
         ref_id,
         header,
@@ -109,7 +123,12 @@ def read_site_page(data: bytes, path: str) -> Cable:
         origin=meta.get("origin"),
         subject=subject,
         articles=articles,
-        provenance=Provenance(format=FORMAT, path=path, sha256=hashlib.sha256(data).hexdigest()),
+        provenance=Provenance(
+            format=FORMAT,
+            path=path,
+            sha256=hashlib.sha256(data).hexdigest(),
+            site_count=site_count,
+        ),
         warnings=warnings,
     )
 

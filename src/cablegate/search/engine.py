@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import math
 import re
 import threading
 import time
@@ -21,6 +22,7 @@ import tantivy
 
 from cablegate import settings
 from cablegate.archive import Archive, Listed
+from cablegate.model import Cable
 from cablegate.parse import canonical_id
 from cablegate.search import index as indexes
 from cablegate.search.compile import COLUMNS, DEFAULT_COLUMNS, Compiler, filter_query, words
@@ -149,6 +151,74 @@ def all_hits(
         return _top(searcher, compiled, ranked, sort, 0, count).hits if count else []
 
     return [hit for _, hit in _hits(archive, searcher, _limited(run), ranked)]
+
+
+SIMILAR_SECONDS = 5.0  # (a page waits this long only under a pathological load)
+"""How long a cable page waits for its similar-words query before doing without."""
+SIMILAR_TERMS = 25
+"""The most distinctive words of a cable that its similar-words query looks for."""
+
+
+def distinctive_terms(
+    searcher: tantivy.Searcher, cable: Cable, count: int = SIMILAR_TERMS
+) -> list[tuple[str, float]]:
+    """The cable's most distinctive indexed words (stems, as the ``body`` field holds them)
+    with their weight, tf-idf: how often the cable uses the word times how rare the word is
+    in the index (``ln(1 + documents / documents with it)``), best first and ties by word,
+    so that the same cable and index always give the same words. Words of fewer than three
+    letters, and words no other document has, relate nothing and are left out."""
+    tokens = indexes.ANALYZERS[indexes.STEM].analyze(f"{cable.subject or ''}\n{cable.body}")
+    frequency = Counter(t for t in tokens if len(t) >= 3 and not t.isdigit())
+    documents = max(searcher.num_docs, 1)
+    weights = []
+    for term, tf in frequency.items():
+        df = searcher.doc_freq("body", term)
+        if df >= 2:
+            weights.append((term, tf * math.log(1 + documents / df)))
+    weights.sort(key=lambda item: (-item[1], item[0]))
+    return weights[:count]
+
+
+def similar(archive: Archive, cable: Cable, limit: int = 10) -> list[Hit] | None:
+    """The public cables whose words are most like this cable's, best first, not the cable
+    itself; None when there is no sound index at hand (not built yet, or of another archive:
+    a page never waits for a rebuild) or it took longer than :data:`SIMILAR_SECONDS`.
+
+    A more-like-this query of our own rather than Tantivy's: its choice among equally
+    weighted words changes from call to call (so a page would change between two requests),
+    and it panics on an index with deleted documents (tantivy 0.27: document frequency above
+    the live documents). The words are :func:`distinctive_terms`, each a term query boosted
+    by its weight. An index a little behind the archive is used as it is: what it finds is
+    read back from the public tables, so nothing withdrawn shows."""
+    index = indexes.ready(archive)
+    if index is None:
+        return None
+    try:
+        searcher = index.searcher()
+        terms = distinctive_terms(searcher, cable)
+        if not terms:
+            return []
+        like = tantivy.Query.boolean_query(
+            [
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        tantivy.Query.term_query(indexes.SCHEMA, "body", term), weight
+                    ),
+                )
+                for term, weight in terms
+            ]
+        )
+        itself = tantivy.Query.term_query(indexes.SCHEMA, "id", cable.canonical_id)
+        query = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, like), (tantivy.Occur.MustNot, itself)]
+        )
+        top = _limited(
+            lambda: searcher.search(query, limit).hits, time.monotonic() + SIMILAR_SECONDS
+        )
+        return [hit for _, hit in _hits(archive, searcher, top, ranked=True)]
+    except (QueryError, ValueError, OSError):  # too slow, or the folder swapped meanwhile
+        return None
 
 
 def matching_rows(index: indexes.SearchIndex, tree: Node | None) -> list[int]:

@@ -389,6 +389,36 @@ def for_archive(archive: Archive, path: Path | None = None, wait: float = 5.0) -
     return found
 
 
+def ready(archive: Archive, path: Path | None = None) -> SearchIndex | None:
+    """The archive's index as it is, without bringing it up to date or building it: the
+    one this process has open, else the one on disk if it is sound and of this archive;
+    None when there is none yet (or only one of another archive or format). For what can
+    do without the index rather than wait for it (a cable page's related cables); an index
+    being rebuilt is still there, the old one, until the new one is swapped in."""
+    path = path or default_path(archive)
+    key = str(path.resolve())
+    with _open_lock:
+        found = _open.get(key)
+    if found is not None and found.inode == _inode(path):
+        return found
+    if not (path / "meta.json").is_file():
+        return None
+    try:
+        found = SearchIndex(path, tantivy.Index.open(str(path)))
+        state = found.state
+    except (ValueError, OSError):
+        return None
+    identity, last = archive.index_identity()
+    if state is None or state.format != FORMAT or state.archive != identity or state.seq > last:
+        return None
+    with _open_lock:
+        held = _open.get(key)
+        if held is not None and held.inode == found.inode:
+            return held
+        _open[key] = found
+        return found
+
+
 def forget(path: Path | None = None) -> None:
     """Close the indexes this process holds open (all, or the one at ``path``)."""
     with _open_lock:

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from cablegate import urls
+from cablegate import settings, urls
 from cablegate.archive import Archive
 from cablegate.articles import web_url
 from cablegate.parse import canonical_id
@@ -81,6 +81,7 @@ class Site:
         env: Environment | None = None,
         served: bool = True,
         primary: Archive | None = None,
+        announced: int | None = None,
     ):
         self.archive = archive
         """Where pages are read (a replica, when the server has one)."""
@@ -91,6 +92,8 @@ class Site:
         self.served = served
         """Whether pages offer what needs a server, the search form and the downloads of
         listings (not in a static build)."""
+        self.announced: int = settings.ANNOUNCED_TOTAL.get() if announced is None else announced
+        """The size of the whole collection the counter shows (0: what the archive holds)."""
         self._pane: tuple[int, views.Pane, Markup] | None = None
 
     # -- the side pane, rendered once per state of the archive ------------------------------
@@ -98,7 +101,7 @@ class Site:
     def pane(self) -> tuple[views.Pane, Markup]:
         generation = self.archive.state().generation
         if self._pane is None or self._pane[0] != generation:
-            pane = views.pane(self.archive)
+            pane = views.pane(self.archive, self.announced)
             html = Markup(self.env.get_template("_pane.html").render(pane=pane, served=self.served))
             self._pane = (generation, pane, html)
         return self._pane[1], self._pane[2]
@@ -158,13 +161,24 @@ class Site:
     def cable(self, name: str, version: int | None = None, path: str | None = None) -> Page:
         pane, _ = self.pane()
         cid = canonical_id(name.replace("\0", ""))  # (PostgreSQL's text holds no NUL)
-        found = views.cable_page(self.archive, cid, pane, version)
+        found = views.cable_page(self.archive, cid, pane, version, with_related=self.served)
         if found is None:
             gone = self.archive.withdrawal(cid, version)
             if gone is not None and not gone.silent:  # withdrawn: 410 with the reason
                 return self._render("410.html", path or "/", status=410, gone=gone)
             what = f"cable {name}" + (f" version {version}" if version else "")
             return self.not_found(what, path or "/404.html")
+        if version is not None and found.shown is None:
+            # The permalink of the version that is current: it stays this version's address
+            # when a later one is released (its page then shows it); until then it sends the
+            # reader to the cable's own URL, the same bytes served or in a static mirror.
+            here = urls.version_url(found.url, version)
+            if path is not None and path != here:
+                return Page(301, location=here)
+            html = self.env.get_template("current_version.html").render(
+                page=found, number=version, base_url=self.base_url
+            )
+            return Page(200, html)
         want = found.url  # the current version lives at the cable's own URL
         if found.shown is not None:
             want = urls.version_url(found.url, version or 0)
@@ -257,6 +271,7 @@ class Site:
             else 0,
             error=error,
             feed=links["feed_url"]() if results is not None else None,
+            pager=views.pager,
             **builders,
         )
 
@@ -265,10 +280,10 @@ class Site:
     def cable_paths(self) -> Iterator[tuple[str, str]]:
         """(canonical ID, URL path) of every cable page, current and earlier public
         versions."""
-        for cid, created, earlier in self.archive.page_keys():
+        for cid, created, earlier, current in self.archive.page_keys():
             url = urls.cable_url(cid, created)
             yield cid, url
-            for number in earlier:
+            for number in sorted([*earlier, current]):  # the current one's permalink too
                 yield cid, urls.version_url(url, number)
 
     def sitemap(self, number: int | None) -> Page:

@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from cablegate import urls
-from cablegate.archive import Archive, Listed, VersionInfo, unified_diff
+from cablegate import articles as articles_
+from cablegate import citation, settings, urls
+from cablegate.archive import Archive, Listed, VersionInfo
+from cablegate.archive.history import Segment, compare, describe, summary, word_diff
 from cablegate.archive.schema import BROWSE_COUNTS
-from cablegate.model import Article, Cable
+from cablegate.model import Cable
+from cablegate.search.engine import similar
 from cablegate.site import markup
 from cablegate.site import tags as tag_table
 
@@ -23,7 +26,10 @@ class Pane:
     """The side pane of every page, and the indexes behind its menus."""
 
     released: int
+    """Public cables."""
     total: int
+    """The size of the whole collection: the announced total, or the cables the archive
+    holds (public or not)."""
     reldates: dict[str, list[str]]
     """``2010/12`` -> its release days (``2010-12-01`` ...)."""
     years: dict[str, list[str]]
@@ -62,9 +68,11 @@ def origin_sort_key(origin: str) -> tuple[str, str]:
     return (_PLACE_PREFIX.sub("", origin).casefold(), origin)
 
 
-def pane(archive: Archive) -> Pane:
+def pane(archive: Archive, announced: int = 0) -> Pane:
+    """The pane of the archive's current state; the counter shows the cables released so
+    far out of the collection's ``announced`` size (0: the cables the archive holds)."""
     with archive.snapshot():
-        total, released = archive.public_counts()
+        released, held = archive.collection_counts()
         counts = {kind: dict(archive.browse(kind)) for kind in BROWSE_COUNTS}
     reldates: dict[str, list[str]] = defaultdict(list)
     for day in counts["reldate"]:
@@ -84,7 +92,7 @@ def pane(archive: Archive) -> Pane:
     classes = [(name, urls.classification_url(name) or "#") for name in counts["classification"]]
     return Pane(
         released,
-        total,
+        max(announced or held, released),
         reldates,
         years,
         dict(sorted(origins.items())),
@@ -140,15 +148,165 @@ class CablePage:
     body: Markup
     classification_url: str | None
     origin_url: str | None
-    cited_by: list[tuple[str, str]]
-    references: list[tuple[str, str | None]]
-    """(canonical ID, URL when the cable is in the archive)."""
+    cited_by: list[Linked]
+    """The public cables that cite this one."""
+    references: list[Linked]
+    """The cables this version cites, in order (those not public: without row or URL)."""
+    related: list[Linked] = field(default_factory=list)
+    """Public cables like this one (shared TAGS and references, similar words), best first."""
+    articles: list[articles_.Shown] = field(default_factory=list)
+    """The press articles that cite the cable."""
+    number: int = 0
+    """The number of the version shown."""
+    current: Cable | None = None
+    """The cable's current version (for its URL)."""
+
+    def citation(self, base_url: str = "") -> Cited:
+        """How to cite the version shown (the cite block)."""
+        return cited(citation_source(self.cable, self.current or self.cable, self.number, base_url))
+
     versions: list[tuple[VersionInfo, str]] = field(default_factory=list)
     """Every version (oldest first) with the URL of its page, when there are several."""
     shown: VersionInfo | None = None
     """The version this page shows, when it is not the current one."""
-    diff: list[str] = field(default_factory=list)
-    """Unified diff from the shown version to the current one."""
+    history: list[VersionLine] = field(default_factory=list)
+    """The versions in release order, in a reader's words, when there are several."""
+    diff: list[Segment] = field(default_factory=list)
+    """Word diff from the shown version to the current one (line breaks ignored)."""
+    diff_summary: str | None = None
+    """What changed from the shown version to the current one, in words."""
+
+
+@dataclass
+class VersionLine:
+    """One version of a cable as its page lists it."""
+
+    number: int
+    url: str
+    released: str
+    """``2010-11-28 18:06``, or ``date not recorded`` (only versions of archives made
+    before every source was dated: see :attr:`VersionInfo.released`)."""
+    current: bool
+    summary: str
+    """What changed from the version before: ``3 redactions lifted, 19 words restored``."""
+    changes: str
+    """The same with the word counts and the changed fields: ``+33 / −12 words; redactions``."""
+    sources: int
+
+
+def version_lines(history: list[VersionInfo], url: str) -> list[VersionLine]:
+    """A cable's versions (release order) as its page lists them; none when only one."""
+    if len(history) < 2:
+        return []
+    return [
+        VersionLine(
+            number=v.number,
+            url=url if v.current else urls.version_url(url, v.number),
+            released=v.released[:16] if v.released else "date not recorded",
+            current=v.current,
+            summary="first version" if v.change is None else summary(v.change),
+            changes=describe(v.change),
+            sources=len(v.sources),
+        )
+        for v in history
+    ]
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A cable a page names (a reference, a citing or related cable): its listing and URL
+    when it is public, else only its ID."""
+
+    canonical_id: str
+    row: Listed | None
+    url: str | None
+    why: str | None = None
+    """For a related cable: what relates it (``tags SZ, KNNP; similar words``)."""
+
+
+def _linked(canonical_id: str, row: Listed | None, why: str | None = None) -> Linked:
+    url = urls.cable_url(canonical_id, row.created) if row is not None else None
+    return Linked(canonical_id, row, url, why)
+
+
+RELATED = 10
+"""Related cables a cable page lists at most."""
+_FUSION = 10
+"""Reciprocal rank fusion's constant: a cable ranked r-th (from 0) in a list scores
+``1 / (_FUSION + r)``, summed over the lists (shared tags and references, similar words)."""
+
+
+def related(
+    archive: Archive, cable: Cable, exclude: set[str], limit: int = RELATED
+) -> list[Linked]:
+    """Public cables related to this one: those sharing its rarer TAGS and the cables it
+    cites (:meth:`Archive.neighbours`), and those whose words are most like its own (the
+    search index's more-like-this; without an index at hand, only the first), merged by
+    rank, not the cable itself (nor its versions), nor the cables in ``exclude`` (already
+    listed as references or citing cables)."""
+    exclude = {*exclude, cable.canonical_id}
+    score: dict[str, float] = defaultdict(float)
+    reasons: dict[str, list[str]] = defaultdict(list)
+    graph = [
+        n
+        for n in archive.neighbours(cable.canonical_id, 2 * limit)
+        if n.canonical_id not in exclude
+    ]
+    for rank, n in enumerate(graph):
+        score[n.canonical_id] += 1 / (_FUSION + rank)
+        if n.references:
+            count = len(n.references)
+            reasons[n.canonical_id].append(f"cites {count} of the same cable{'s' * (count > 1)}")
+        if n.tags:
+            reasons[n.canonical_id].append("tags " + ", ".join(n.tags))
+    alike = similar(archive, cable, 2 * limit) or []
+    for rank, hit in enumerate(h for h in alike if h.canonical_id not in exclude):
+        score[hit.canonical_id] += 1 / (_FUSION + rank)
+        reasons[hit.canonical_id].append("similar words")
+    best = sorted(score, key=lambda cid: (-score[cid], cid))[:limit]
+    rows = archive.listed_ids(best)  # public only, whatever the index still holds
+    return [_linked(cid, rows[cid], "; ".join(reasons[cid])) for cid in best if cid in rows]
+
+
+@dataclass(frozen=True)
+class Cited:
+    """How to cite one version of a cable, in every format."""
+
+    permalink: str
+    text: str
+    csl_json: str
+    bibtex: str
+    ris: str
+
+
+def citation_source(
+    cable: Cable, current: Cable, number: int, base_url: str = ""
+) -> citation.CableSource:
+    """What a citation of version ``number`` (``cable``) says: its permalink names the
+    version (``/cable/2009/03/09RIYADH447/version-2.html``), absolute with a base URL."""
+    url = urls.version_url(urls.cable_url(current.canonical_id, current.created), number)
+    return citation.CableSource(
+        canonical_id=cable.canonical_id,
+        subject=cable.subject,
+        origin=cable.origin,
+        created=cable.created,
+        released=cable.released,
+        classification=cable.classification,
+        version=number,
+        permalink=base_url.rstrip("/") + url,
+        archive=settings.SITE_NAME.get(),
+        released_here=cable.released_at_ingest,
+    )
+
+
+def cited(source: citation.CableSource) -> Cited:
+    return Cited(
+        source.permalink,
+        citation.text(source),
+        citation.csl_json(source),
+        citation.bibtex(source),
+        citation.ris(source),
+    )
 
 
 def _meaning(tag: str) -> str | None:
@@ -157,20 +315,26 @@ def _meaning(tag: str) -> str | None:
 
 
 def cable_page(
-    archive: Archive, canonical_id: str, pane: Pane, version: int | None = None
+    archive: Archive,
+    canonical_id: str,
+    pane: Pane,
+    version: int | None = None,
+    with_related: bool = True,
 ) -> CablePage | None:
+    """A cable's page (or an earlier version's); None when there is no such public cable.
+    ``with_related``: also the related cables, which a served page has and a static mirror
+    does not (they come from the search index and change as other cables arrive: one new
+    cable would rewrite hundreds of mirrored pages)."""
     current = archive.cable(canonical_id)
     cable = archive.cable(canonical_id, version) if version else current
     if cable is None or current is None:
         return None
+    cited = list(dict.fromkeys(r.value for r in cable.references if r.kind == "cable"))
     with archive.snapshot():
-        created = {cid: c.created for cid, c in archive.cited_public(canonical_id).items()}
-        citing = [(c.canonical_id, c.created) for c in archive.citing(canonical_id)]
-    refs = [
-        (r.value, urls.cable_url(r.value, created[r.value]) if r.value in created else None)
-        for r in cable.references
-        if r.kind == "cable"
-    ]
+        known = archive.listed_ids(cited)  # public ones only: nothing unreleased shows
+        citing = archive.citing(canonical_id)
+    created = {cid: row.created for cid, row in known.items()}
+    refs = [_linked(cid, known.get(cid)) for cid in cited]
     linked = [
         (r.text, urls.cable_url(r.value, created[r.value]))
         for r in cable.references
@@ -190,7 +354,7 @@ def cable_page(
     shown = next((v for v in history if v.number == version and not v.current), None)
     if version and all(v.number != version for v in history):
         return None
-    diff = unified_diff(cable, current) if shown else []
+    diff = word_diff(cable, current) if shown else []
     url = urls.cable_url(current.canonical_id, current.created)
     return CablePage(
         cable=cable,
@@ -199,18 +363,61 @@ def cable_page(
         body=body,
         classification_url=urls.classification_url(cable.classification or ""),
         origin_url=urls.origin_url(origin_number),
-        cited_by=[(cid, urls.cable_url(cid, when)) for cid, when in citing],
+        cited_by=[_linked(c.canonical_id, c) for c in citing],
         references=refs,
+        related=related(archive, current, {*cited, *(c.canonical_id for c in citing)})
+        if with_related
+        else [],
+        articles=[articles_.shown(a.url, a.title, a.outlet, a.published) for a in cable.articles],
+        number=version or next((v.number for v in history if v.current), 1),
+        current=current,
         versions=[(v, urls.version_url(url, v.number)) for v in history]
         if len(history) > 1
         else [],
         shown=shown,
+        history=version_lines(history, url),
         diff=diff,
+        diff_summary=summary(compare(cable, current)) if shown else None,
     )
 
 
 PAGE_SIZE = 50
 """Cables per browse page, as on the original site."""
+
+
+@dataclass(frozen=True)
+class PagerLink:
+    """One link of a pager; a gap (``..``) has no ``href``."""
+
+    label: str
+    href: str | None = None
+    current: bool = False
+    rel: str | None = None
+    """``prev`` or ``next``."""
+    name: str | None = None
+    """What the link is, said to screen readers (``Previous page``)."""
+
+
+def pager(page: int, pages: int, url: Callable[[int], str]) -> list[PagerLink]:
+    """The original's pager, ``<< 1 .. 4 [5] 6 .. 95 >>``: previous, first page, the
+    pages around this one, last page, next; gaps as ``..``. None for a single page."""
+    if pages <= 1:
+        return []
+    last = pages - 1
+    links = []
+    if page > 0:
+        before = min(page, pages) - 1  # (the last page, from past the last)
+        links.append(PagerLink("<<", url(before), rel="prev", name="Previous page"))
+    shown = sorted({0, *(n for n in (page - 1, page, page + 1) if 0 <= n <= last), last})
+    for i, n in enumerate(shown):
+        if i and n - shown[i - 1] > 1:
+            links.append(PagerLink(".."))
+        label = str(n + 1)
+        name = "First page" if n == 0 else "Last page" if n == last else None
+        links.append(PagerLink(label, url(n), n == page, name=f"{name}, {label}" if name else None))
+    if page < last:
+        links.append(PagerLink(">>", url(page + 1), rel="next", name="Next page"))
+    return links
 
 
 @dataclass
@@ -226,11 +433,9 @@ class BrowsePage:
     description: str | None = None
 
     @property
-    def paginator(self) -> list[tuple[str, str, bool]]:
-        """(label, URL, current) links: first, previous window, current, next, last."""
-        last = self.pages - 1
-        shown = sorted({0, max(self.page - 1, 0), self.page, min(self.page + 1, last), last})
-        return [(str(n + 1), self.url(n), n == self.page) for n in shown]
+    def paginator(self) -> list[PagerLink]:
+        """The pager of this page (none on a listing of one page)."""
+        return pager(self.page, self.pages, self.url)
 
 
 @dataclass
@@ -339,12 +544,30 @@ def latest_release(archive: Archive, pane: Pane) -> BrowsePage | None:
     return browse_page(archive, pane, "reldate", max(days), 0) if days else None
 
 
-def articles(archive: Archive) -> list[tuple[Article, list[tuple[str, str]]]]:
-    """Press articles citing public cables, newest first: (article, [(cable ID, URL)])."""
-    return [
-        (article, [(c.canonical_id, urls.cable_url(c.canonical_id, c.created)) for c in cited])
-        for article, cited in archive.articles()
-    ]
+@dataclass
+class OutletArticles:
+    """The articles of one outlet (None: links whose outlet is not known), newest first."""
+
+    outlet: str | None
+    items: list[tuple[articles_.Shown, list[Linked]]]
+
+
+def articles(archive: Archive) -> list[OutletArticles]:
+    """Press articles citing public cables, by outlet (A-Z, unknown last), each outlet's
+    newest first (undated last), with the public cables each cites."""
+    groups: dict[str | None, list[tuple[articles_.Shown, list[Linked]]]] = defaultdict(list)
+    for article, cables in archive.articles():
+        item = articles_.shown(article.url, article.title, article.outlet, article.published)
+        linked = [_linked(c.canonical_id, c) for c in cables]
+        groups[item.outlet].append((item, linked))
+    out = []
+    for outlet in sorted(groups, key=lambda o: (o is None, (o or "").casefold())):
+        items = groups[outlet]
+        items.sort(key=lambda i: i[0].label.casefold())
+        items.sort(key=lambda i: i[0].published or "", reverse=True)
+        items.sort(key=lambda i: i[0].published is None)
+        out.append(OutletArticles(outlet, items))
+    return out
 
 
 @dataclass
