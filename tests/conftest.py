@@ -229,3 +229,23 @@ def _plain(value: object) -> object:
     if isinstance(value, memoryview):
         return bytes(value)
     return value
+
+
+def slow_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every search runs past its time limit: the limit a millionth of a second, each query
+    held back 50 ms in the engine's pool."""
+    import time
+
+    from cablegate.search import engine
+
+    monkeypatch.setenv("CABLEGATE_SEARCH_TIMEOUT", "0.000001")
+    real = engine._POOL.submit
+
+    def slow_submit(fn, *args):  # type: ignore[no-untyped-def]
+        def slowly():  # type: ignore[no-untyped-def]
+            time.sleep(0.05)
+            return fn(*args)
+
+        return real(slowly)
+
+    monkeypatch.setattr(engine._POOL, "submit", slow_submit)

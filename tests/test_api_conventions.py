@@ -38,7 +38,7 @@ from cablegate.ingest import ingest
 from cablegate.model import Cable, Provenance, Recipient, Reference, Transmission
 from cablegate.search.serialize import public_source
 from cablegate.site.app import create_app
-from tests.conftest import BACKENDS, CORPUS, _database, iter_tar_html, requires_corpus
+from tests.conftest import BACKENDS, CORPUS, _database, iter_tar_html, requires_corpus, slow_search
 from tests.pgserver import Server
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("api-conventions")]
@@ -246,21 +246,7 @@ def test_errors_are_problem_details(client: TestClient) -> None:
 
 def test_time_limit_answers_503_as_problem(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     client = TestClient(create_app(db), raise_server_exceptions=False)
-    monkeypatch.setenv("CABLEGATE_SEARCH_TIMEOUT", "0.000001")
-    from cablegate.search import engine
-
-    real = engine._POOL.submit
-
-    def slow_submit(fn, *args):  # type: ignore[no-untyped-def]
-        def slowly():  # type: ignore[no-untyped-def]
-            import time
-
-            time.sleep(0.05)
-            return fn(*args)
-
-        return real(slowly)
-
-    monkeypatch.setattr(engine._POOL, "submit", slow_submit)
+    slow_search(monkeypatch)
     got = client.get("/api/search?q=the", headers={"Origin": "https://news.example"})
     assert_problem(got, 503, "/api/search?q=the")
     assert got.headers["retry-after"].isdigit()

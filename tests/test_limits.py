@@ -17,7 +17,7 @@ from cablegate.archive import Archive
 from cablegate.ingest import ingest
 from cablegate.site import app as app_module
 from cablegate.site.app import create_app
-from tests.conftest import BACKENDS, _database, iter_tar_html, requires_corpus
+from tests.conftest import BACKENDS, _database, iter_tar_html, requires_corpus, slow_search
 from tests.pgserver import Server
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("limits")]
@@ -171,21 +171,7 @@ def test_database_time_limit_answers_503(
 
 def test_search_time_limit_answers_503(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     client = TestClient(create_app(db), raise_server_exceptions=False)
-    monkeypatch.setenv("CABLEGATE_SEARCH_TIMEOUT", "0.000001")
-    from cablegate.search import engine
-
-    real = engine._POOL.submit
-
-    def slow_submit(fn, *args):  # type: ignore[no-untyped-def]
-        def slowly():  # type: ignore[no-untyped-def]
-            import time
-
-            time.sleep(0.05)
-            return fn(*args)
-
-        return real(slowly)
-
-    monkeypatch.setattr(engine._POOL, "submit", slow_submit)
+    slow_search(monkeypatch)
     for path in (
         "/api/search?q=the",
         "/search?q=the",

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -406,12 +407,18 @@ class Archive:
 
     def listed(self, ids: list[int]) -> dict[int, Listed]:
         """The listing columns of public cables by row ID (those of ``ids`` that are public)."""
-        out: dict[int, Listed] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        return self._listed_by("id", ids)
+
+    def _listed_by(self, column: str, keys: list[Any]) -> dict[Any, Listed]:
+        """``column`` value (``id`` or ``canonical_id``) -> listing, of the public cables
+        whose value is among ``keys``, asked 500 at a time."""
+        out: dict[Any, Listed] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
             for row in self.conn.execute(
-                "SELECT id, canonical_id, subject, created, released, classification, origin "
-                f"FROM cables WHERE id IN ({','.join('?' * len(chunk))})",
+                f"SELECT {column}, canonical_id, subject, created, released, classification, "
+                f"origin FROM cables WHERE {column} IN ({','.join('?' * len(chunk))})",
                 chunk,
             ):
                 out[row[0]] = Listed(*row[1:])
@@ -610,17 +617,7 @@ class Archive:
     def listed_ids(self, ids: list[str]) -> dict[str, Listed]:
         """ID -> listing of those of ``ids`` that are public cables (the rest, unknown,
         scheduled, private or withdrawn, are simply not there)."""
-        out: dict[str, Listed] = {}
-        wanted = list(dict.fromkeys(ids))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            for row in self.conn.execute(
-                "SELECT canonical_id, subject, created, released, classification, origin "
-                f"FROM cables WHERE canonical_id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ):
-                out[row[0]] = Listed(*row)
-        return out
+        return self._listed_by("canonical_id", ids)
 
     def neighbours(
         self, canonical_id: str, limit: int = 20, common_tag: int = RELATED_TAG_LIMIT
