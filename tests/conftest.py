@@ -45,6 +45,19 @@ def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["XDG_CACHE_HOME"] = before
 
 
+@pytest.fixture(autouse=True)
+def _settings_restored() -> Iterator[None]:
+    """Each test starts with cablegate's settings as the run began: a command run in this
+    process (CliRunner) exports the settings it was given (``--index``, ``--db`` ...) to the
+    environment for its worker processes, and one test's ``--index /missing`` must not
+    become every later test's search index."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("CABLEGATE_")}
+    yield
+    for key in [k for k in os.environ if k.startswith("CABLEGATE_") and k not in saved]:
+        del os.environ[key]
+    os.environ.update(saved)
+
+
 requires_seeds = pytest.mark.skipif(
     not (SEEDS / "000_6b405a9335b029f2.txt").exists() and not os.environ.get("CI"),
     reason="the seeds (../shared/seeds) are not here",

@@ -115,6 +115,6 @@ def test_search_browse_and_stats(client: TestClient) -> None:
     assert listing["total"] == pter["count"] and len(listing["rows"]) == 50
     assert client.get("/api/browse/tag/PTER", params={"page": 999}).status_code == 404
     stats = client.get("/api/stats").json()
-    assert stats["total"] == stats["archive"]["cables"] == site_cables(CORPUS)
+    assert stats["released"] == stats["total"] == stats["archive"]["cables"] == site_cables(CORPUS)
     docs = client.get("/api/docs").text
     assert "/api/openapi.json" in docs and "GET /api/search" in docs

@@ -181,7 +181,6 @@ def test_bad_databases_are_one_line_on_every_command(command: list[str], tmp_pat
 def test_bad_paths_dates_and_numbers_are_messages(
     db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("CABLEGATE_INDEX", raising=False)  # --index exports it: undone after
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
     cases = [

@@ -170,7 +170,7 @@ def test_two_ingests_and_a_server_at_once_give_a_consistent_archive(
             assert stats.status_code == 200
             hits = httpx.get(base + "/api/search", params={"q": "embassy"}, timeout=30)
             assert hits.status_code == 200
-            seen.append(stats.json()["total"])
+            seen.append(stats.json()["released"])
             time.sleep(0.2)
         for proc in ingests:
             assert proc.wait() == 0, proc.stderr.read() if proc.stderr else ""
@@ -180,7 +180,7 @@ def test_two_ingests_and_a_server_at_once_give_a_consistent_archive(
         _stop(server)
     with Archive.open(db, create=False) as archive:
         assert archive.check() == []
-        assert final["total"] == archive.stats().cables
+        assert final["released"] == archive.stats().cables
     # The same as one ingest after the other, into SQLite.
     alone = str(tmp_path / "alone.db")
     with Archive.open(alone) as archive:
@@ -200,7 +200,7 @@ def test_several_servers_share_one_archive_and_releases_reach_all(
     (a, base_a), (b, base_b) = _serve(db), _serve(db, "--workers", "2")
     try:
         for base in (base_a, base_b):
-            assert httpx.get(base + "/api/stats").json()["total"] == 25
+            assert httpx.get(base + "/api/stats").json()["released"] == 25
             assert httpx.get(f"{base}/api/cables/{later[0]}").status_code == 404
         due = time.time() + 3
         soon = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(due))
@@ -209,14 +209,14 @@ def test_several_servers_share_one_archive_and_releases_reach_all(
         )
         assert scheduled.returncode == 0, scheduled.stderr
         for base in (base_a, base_b):
-            assert httpx.get(base + "/api/stats").json()["total"] == 25
+            assert httpx.get(base + "/api/stats").json()["released"] == 25
         time.sleep(max(0.0, due - time.time() + 1))
         # Every server publishes what is due on its next request: the writes take turns,
         # so each release is published once.
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda b: httpx.get(b + "/api/stats").json(),
                                     [base_a, base_b] * 8))  # fmt: skip
-        assert {answer["total"] for answer in answers} == {30}
+        assert {answer["released"] for answer in answers} == {30}
         for base in (base_a, base_b):
             assert httpx.get(f"{base}/api/cables/{later[0]}").status_code == 200
     finally:
@@ -286,7 +286,7 @@ def test_web_servers_read_from_a_replica_and_write_to_the_primary(
         time.sleep(0.1)
     server, base = _serve(db, "--read-db", read)
     try:
-        assert httpx.get(base + "/api/stats").json()["total"] == 15
+        assert httpx.get(base + "/api/stats").json()["released"] == 15
         private = Path(pages[15][0]).stem
         # A write through the admin API goes to the primary; the replica shows it soon after.
         body = {"ids": [private], "at": "now"}

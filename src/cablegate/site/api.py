@@ -119,7 +119,10 @@ class ArticleResponse(msgspec.Struct):
 
 class StatsResponse(msgspec.Struct):
     released: int
+    """Public cables: released so far (the left side of the site's counter)."""
     total: int
+    """The size of the whole collection (the counter's right side): the announced total
+    (``CABLEGATE_ANNOUNCED_TOTAL``), or every cable the archive holds, public or not."""
     archive: Stats
 
 
