@@ -77,7 +77,9 @@ def test_httrack_sample_reads_through_the_archive_reader() -> None:
     assert len(cables) == 245
     assert len({c.canonical_id for c in cables}) == 243
     for cable in cables:
-        assert cable.released is None  # the early site had no "Released" column
+        # The early site had no "Released" column; its pages show the counter of the first
+        # release (243 cables), so they are dated to it: 2010-11-28 18:06 UTC.
+        assert cable.released == dt.datetime(2010, 11, 28, 18, 6, tzinfo=dt.UTC)
         assert cable.created is not None and cable.origin and cable.classification
         assert "!" in cable.provenance.path
 

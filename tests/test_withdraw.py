@@ -35,6 +35,7 @@ from tests.test_releases import _cited, _url, plant, write
 pytestmark = [requires_corpus, pytest.mark.xdist_group("withdraw")]
 
 CANARY = "zqxcanarywithdrawn"
+VERSION_CANARY = "zqxcanaryversion"
 REASON = "Court order 12/2026: names a private person"
 
 
@@ -184,7 +185,8 @@ def test_a_withdrawn_version_leaves_the_others_public(
     small: Small, site_pages: dict[str, bytes], tmp_path: Path
 ) -> None:
     db, cid = small.db, small.citing
-    changed = plant(site_pages[cid], CANARY)
+    # (its own canary: the page of ``citing`` names the target, whose subject has CANARY)
+    changed = plant(site_pages[cid], VERSION_CANARY)
     with Archive.open(db) as archive:
         ingest(archive, [write(tmp_path / "v2", {cid: changed})], jobs=1)
         assert [(v.number, v.current) for v in archive.history(cid)] == [(1, False), (2, True)]
@@ -194,20 +196,20 @@ def test_a_withdrawn_version_leaves_the_others_public(
     # The current version: the one before it is current again, everywhere.
     cli("withdraw", cid, "--version", "2", "--reason", REASON, "--db", db)
     page = client.get(url)
-    assert page.status_code == 200 and CANARY not in page.text.lower()
+    assert page.status_code == 200 and VERSION_CANARY not in page.text.lower()
     v2 = client.get(url.removesuffix(".html") + "/version-2.html")
     assert v2.status_code == 410 and REASON in v2.text and "Version 2 of cable" in v2.text
     assert [v["number"] for v in client.get(f"/api/cables/{cid}").json()["versions"]] == [1]
     assert client.get(f"/api/cables/{cid}/versions/2").status_code == 404
-    assert hits(client, CANARY) == [small.target] and cid in hits(client, f"id:{cid}")
+    assert hits(client, VERSION_CANARY) == [] and cid in hits(client, f"id:{cid}")
     assert client.get("/api/stats").json()["archive"]["cables"] == before
     with Archive.open(db, create=False) as archive:
         assert archive.check() == [] and [v.number for v in archive.history(cid)] == [1]
     # Released again, then an earlier version withdrawn: the current one stays.
     cli("release", cid, "--version", "2", "--at", "now", "--db", db)
-    assert CANARY in client.get(url).text.lower()
+    assert VERSION_CANARY in client.get(url).text.lower()
     cli("withdraw", cid, "--version", "1", "--reason", REASON, "--db", db)
-    assert CANARY in client.get(url).text.lower()
+    assert VERSION_CANARY in client.get(url).text.lower()
     assert client.get(url.removesuffix(".html") + "/version-1.html").status_code == 410
     assert [v["number"] for v in client.get(f"/api/cables/{cid}").json()["versions"]] == [2]
     with Archive.open(db, create=False) as archive:
