@@ -11,6 +11,17 @@ from pathlib import Path
 
 CABLEGATE = [sys.executable, "-m", "cablegate"]
 
+WRK_REQUESTS = """
+local paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+math.randomseed(%d)
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+"""
+"""The start of a wrk script: GET the paths of a file (``%s``) in a random order (seed
+``%d``); the benchmark adds what it reports."""
+
 
 def free_port() -> int:
     with socket.socket() as probe:

@@ -33,17 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from _serve import CABLEGATE, serve  # noqa: E402
+from _serve import CABLEGATE, WRK_REQUESTS, serve  # noqa: E402
 from cablegate import urls  # noqa: E402
 
-WRK_SCRIPT = """
-local paths = {}
-for line in io.lines("%s") do paths[#paths + 1] = line end
-math.randomseed(%d)
-request = function()
-  return wrk.format("GET", paths[math.random(#paths)])
-end
-done = function(summary, latency, requests)
+WRK_SCRIPT = (
+    WRK_REQUESTS
+    + """done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.status + summary.errors.timeout
   io.write(string.format("RESULT {\\"requests\\": %%d, \\"seconds\\": %%f, \\"errors\\": %%d, "
@@ -52,6 +47,7 @@ done = function(summary, latency, requests)
     latency:percentile(95) / 1e3, latency:percentile(99) / 1e3, summary.bytes))
 end
 """
+)
 
 
 def cable_paths(db: Path) -> list[str]:

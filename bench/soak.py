@@ -37,18 +37,13 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from _serve import serve  # noqa: E402
+from _serve import WRK_REQUESTS, serve  # noqa: E402
 from cablegate import urls  # noqa: E402
 from cablegate.parse import canonical_id  # noqa: E402
 
-WRK_SCRIPT = """
-local paths = {}
-for line in io.lines("%s") do paths[#paths + 1] = line end
-math.randomseed(%d)
-request = function()
-  return wrk.format("GET", paths[math.random(#paths)])
-end
-response = function(status, headers, body)
+WRK_SCRIPT = (
+    WRK_REQUESTS
+    + """response = function(status, headers, body)
   if status >= 400 then
     io.write("STATUS " .. status .. " " .. string.sub(body, 1, 120) .. "\\n")
   end
@@ -62,6 +57,7 @@ done = function(summary, latency, requests)
     latency:percentile(99) / 1e3))
 end
 """
+)
 
 WORDS = [
     *("iran", "nuclear", "khan", "pakistan", "embassy", "terrorism", "oil", "election"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import tarfile
 from collections.abc import Callable, Iterator
@@ -72,6 +73,12 @@ def iter_tar_html(name: str) -> Iterator[tuple[str, bytes]]:
                 fileobj = tar.extractfile(member)
                 assert fileobj is not None
                 yield member.name, fileobj.read()
+
+
+def write_first_pages(folder: Path, count: int) -> None:
+    """The first ``count`` cable pages of the corpus's site archive, as files in ``folder``."""
+    for name, data in itertools.islice(iter_tar_html("cablegate-site.tar.xz"), count):
+        (folder / Path(name).name).write_bytes(data)
 
 
 @pytest.fixture(scope="session")

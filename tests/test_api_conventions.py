@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import re
 import tarfile
@@ -38,7 +37,14 @@ from cablegate.ingest import ingest
 from cablegate.model import Cable, Provenance, Recipient, Reference, Transmission
 from cablegate.search.serialize import public_source
 from cablegate.site.app import create_app
-from tests.conftest import BACKENDS, CORPUS, _database, iter_tar_html, requires_corpus, slow_search
+from tests.conftest import (
+    BACKENDS,
+    CORPUS,
+    _database,
+    requires_corpus,
+    slow_search,
+    write_first_pages,
+)
 from tests.pgserver import Server
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("api-conventions")]
@@ -57,8 +63,7 @@ def db(
     pg_server: Server | None,
 ) -> str:
     folder = tmp_path_factory.mktemp("conventions")
-    for name, data in itertools.islice(iter_tar_html("cablegate-site.tar.xz"), PAGES):
-        (folder / Path(name).name).write_bytes(data)
+    write_first_pages(folder, PAGES)
     with tarfile.open(CORPUS / "cablegate-site.tar.xz", "r|*") as tar:
         for member in tar:
             if member.name.endswith(f"/{CID}.html"):

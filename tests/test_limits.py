@@ -4,11 +4,9 @@ real pages on both databases."""
 
 from __future__ import annotations
 
-import itertools
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +15,13 @@ from cablegate.archive import Archive
 from cablegate.ingest import ingest
 from cablegate.site import app as app_module
 from cablegate.site.app import create_app
-from tests.conftest import BACKENDS, _database, iter_tar_html, requires_corpus, slow_search
+from tests.conftest import (
+    BACKENDS,
+    _database,
+    requires_corpus,
+    slow_search,
+    write_first_pages,
+)
 from tests.pgserver import Server
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("limits")]
@@ -35,8 +39,7 @@ def db(
 ) -> str:
     """An archive of the first real cable pages of the corpus."""
     folder = tmp_path_factory.mktemp("limits")
-    for name, data in itertools.islice(iter_tar_html("cablegate-site.tar.xz"), PAGES):
-        (folder / Path(name).name).write_bytes(data)
+    write_first_pages(folder, PAGES)
     url = _database(request.param, pg_server, folder, "limits")
     with Archive.open(url) as archive:
         ingest(archive, [folder], jobs=1)
