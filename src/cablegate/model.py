@@ -19,6 +19,9 @@ CLASSIFICATIONS: tuple[str, ...] = (
     "SECRET",
     "SECRET//NOFORN",
 )
+"""The classifications of the Cablegate release."""
+OTHER_CLASSIFICATIONS: tuple[str, ...] = ("LIMITED OFFICIAL USE",)
+"""Levels of older cables (PlusD's Kissinger and Carter cables) the release does not use."""
 
 
 class Recipient(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -86,11 +89,78 @@ class Article(msgspec.Struct, frozen=True, omit_defaults=True):
     """Its date, ``2010-11-28``."""
 
 
+HANDLING_RESTRICTIONS: tuple[str, ...] = (
+    "NODIS",
+    "EXDIS",
+    "LIMDIS",
+    "STADIS",
+    "NOFORN",
+    "ORCON",
+    "PROPIN",
+    "NOCONTRACT",
+    "ROGER",
+    "CHEROKEE",
+    "EYES ONLY",
+)
+"""Captions that limit who may see a telegram (its distribution), as a researcher filters by
+them (``restriction:NODIS``). Cable Viewer texts state them in the preamble (caveats); PlusD
+lists them in its "Handling Restrictions" field."""
+
+
+class TagName(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A TAGS entry with the name a catalogue gives it (``GR`` - ``Greece; Crete``)."""
+
+    tag: str
+    name: str | None = None
+
+
+class Catalog(msgspec.Struct, frozen=True, omit_defaults=True):
+    """What a library catalogue says of a record beyond its telegram text: the metadata block
+    of a PlusD page (WikiLeaks' Public Library of US Diplomacy). Values are as the catalogue
+    writes them; PlusD's "-- N/A or Blank --" is None (or an empty list)."""
+
+    plusd_id: str | None = None
+    """PlusD's canonical ID, four-digit year and suffix kept: ``1974ATHENS02959_b``."""
+    url: str | None = None
+    """The record's page in PlusD (it keeps PlusD's ID)."""
+    title: str | None = None
+    original_classification: str | None = None
+    current_classification: str | None = None
+    handling_restrictions: list[str] = []
+    character_count: int | None = None
+    executive_order: str | None = None
+    locator: str | None = None
+    tags: list[TagName] = []
+    """Every TAGS entry, codes with their names and person tags (``KISSINGER, HENRY A``)."""
+    concepts: list[str] = []
+    enclosure: str | None = None
+    type: str | None = None
+    office_origin: str | None = None
+    office_action: str | None = None
+    archive_status: str | None = None
+    sent_from: str | None = None
+    """The "From" field: ``Greece Athens``."""
+    sent_to: list[str] = []
+    markings: str | None = None
+    references: list[str] = []
+    """"References in this document to other cables", PlusD IDs as listed (ambiguous ones
+    all listed)."""
+
+
+class Inferred(msgspec.Struct, frozen=True):
+    """A field the source does not state, read from the telegram text instead: which, and how
+    (e.g. the ID of a bare telegram from its classification line and date-time group)."""
+
+    field: str
+    """``reference_id``, ``created``, ``origin``, ``classification`` ..."""
+    how: str
+
+
 class Provenance(msgspec.Struct, frozen=True, omit_defaults=True):
     """Where a record came from: enough to find the exact input again."""
 
     format: str
-    """``site-html``, ``text-export``, ``cables-csv``."""
+    """``site-html``, ``text-export``, ``cables-csv``, ``pdf``, ``telegram``, ``plusd-html``."""
     path: str
     """File path; for archive members ``archive.tar.xz!member/path``."""
     sha256: str
@@ -119,6 +189,10 @@ class Cable(msgspec.Struct, omit_defaults=True):
     """True when the source gives no release date and ``released`` is the one the operator
     chose at ingest (``cablegate ingest --released``, by default the ingest time)."""
     classification: str | None = None
+    """The classification the telegram was sent with (PlusD's "Original Classification")."""
+    current_classification: str | None = None
+    """The classification now, when a catalogue says it changed (PlusD's "Current
+    Classification", e.g. ``UNCLASSIFIED`` after review); None when not said."""
     origin: str | None = None
     subject: str | None = None
     header: str = ""
@@ -139,6 +213,17 @@ class Cable(msgspec.Struct, omit_defaults=True):
     summary: str | None = None
     comment: str | None = None
     signers: list[str] = []
+    restrictions: list[str] = []
+    """Handling restrictions (:data:`HANDLING_RESTRICTIONS`): the catalogue's, else the
+    caveats of the text that are such."""
+    concepts: list[str] = []
+    """Subject concepts a catalogue assigned (PlusD's "Concepts": ``PRISONERS``)."""
+    persons: list[str] = []
+    """Person tags (``KISSINGER, HENRY A``): the catalogue's, or names in brackets after a
+    tag of the TAGS line (``OVIP (CLINTON, WILLIAM J.)``)."""
+    catalog: Catalog | None = None
+    inferred: list[Inferred] = []
+    """Fields the source does not state that were read from the text, and how."""
     redactions: int = 0
     partial: bool = False
     """The source holds only an extract of the cable, not its full text."""

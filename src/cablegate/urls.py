@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
-from cablegate.model import CLASSIFICATIONS
+from cablegate.model import CLASSIFICATIONS, OTHER_CLASSIFICATIONS
 
-CLASSIFICATION_NUMBERS = {name: n for n, name in enumerate(sorted(CLASSIFICATIONS), 1)}
+CLASSIFICATION_NUMBERS = {
+    name: n for n, name in enumerate([*sorted(CLASSIFICATIONS), *OTHER_CLASSIFICATIONS], 1)
+}
 """The original site numbered classifications in alphabetical order: /classification/1_0.html
-is CONFIDENTIAL ... 6 is UNCLASSIFIED//FOR OFFICIAL USE ONLY."""
+is CONFIDENTIAL ... 6 is UNCLASSIFIED//FOR OFFICIAL USE ONLY; older levels follow (7 is
+LIMITED OFFICIAL USE)."""
 
 
 def cable_url(canonical_id: str, created: dt.datetime | str | None) -> str:

@@ -7,7 +7,17 @@ import re
 
 import msgspec
 
-from cablegate.model import CLASSIFICATIONS, Article, Cable, Provenance, Transmission
+from cablegate.model import (
+    CLASSIFICATIONS,
+    HANDLING_RESTRICTIONS,
+    OTHER_CLASSIFICATIONS,
+    Article,
+    Cable,
+    Catalog,
+    Inferred,
+    Provenance,
+    Transmission,
+)
 from cablegate.parse.fields import (
     body_subject,
     classification_line,
@@ -25,6 +35,7 @@ from cablegate.parse.fields import (
     parse_comment,
     parse_declassification_date,
     parse_paragraphs,
+    parse_person_tags,
     parse_signers,
     parse_summary,
     parse_tags,
@@ -33,7 +44,7 @@ from cablegate.parse.header import parse_transmission, routing_block
 from cablegate.parse.ids import canonical_id, split_id
 from cablegate.parse.references import body_references
 
-_CLASSIFICATION_NAMES = {c: c for c in CLASSIFICATIONS} | {
+_CLASSIFICATION_NAMES = {c: c for c in (*CLASSIFICATIONS, *OTHER_CLASSIFICATIONS)} | {
     "UNCLASSIFIED//FOUO": "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
 }
 
@@ -98,6 +109,13 @@ def parse_cable(
     articles: list[Article] | None = None,
     provenance: Provenance | None = None,
     warnings: list[str] | None = None,
+    current_classification: str | None = None,
+    catalog: Catalog | None = None,
+    restrictions: list[str] | None = None,
+    concepts: list[str] | None = None,
+    persons: list[str] | None = None,
+    inferred: list[Inferred] | None = None,
+    partial: bool = False,
 ) -> Cable:
     """Parse every field of one cable.
 
@@ -141,8 +159,16 @@ def parse_cable(
         summary=parse_summary(text),
         comment=parse_comment(text),
         signers=parse_signers(text),
+        restrictions=list(restrictions)
+        if restrictions is not None
+        else [c for c in caveats if c in HANDLING_RESTRICTIONS],
+        concepts=list(concepts or []),
+        persons=list(persons) if persons is not None else parse_person_tags(text),
+        current_classification=normalise_classification(current_classification),
+        catalog=catalog,
+        inferred=list(inferred or []),
         redactions=count_redactions(header) + count_redactions(body),
-        partial=is_partial(header, body),
+        partial=partial or is_partial(header, body),
         articles=list(articles or []),
         provenance=provenance,
         warnings=list(warnings or []),

@@ -190,10 +190,15 @@ def _preamble(body: str) -> str:
 
 def parse_caveats(body: str) -> list[str]:
     """Handling caveats of the preamble: SIPDIS, NOFORN, SENSITIVE BUT UNCLASSIFIED, ..."""
-    preamble = _FIELD_LINES.sub("", _preamble(body))
+    preamble = _FIELD_LINES.sub("", _REF_BLOCK.sub("", _preamble(body)))
+    # A referenced cable's caveat (``B. SAN JOSE 2223 (EXDIS)``) is not this cable's.
+    preamble = _BRACKETED.sub("", preamble)
     found: list[str] = []
-    for m in _CAVEAT_RE.finditer(despace(preamble.upper())):
+    text = despace(preamble.upper())
+    for m in _CAVEAT_RE.finditer(text):
         word = _WS.sub(" ", m.group(1))
+        if word in _ALONE_ONLY and not _alone_on_line(text, m.start(), m.end()):
+            continue  # a first name (A/S ROGER NORIEGA), not the ROGER channel
         if word not in found:
             found.append(word)
     if "SENSITIVE BUT UNCLASSIFIED" in found and "SENSITIVE" in found:
@@ -202,6 +207,18 @@ def parse_caveats(body: str) -> list[str]:
 
 
 _FIELD_LINES = re.compile(r"(?im)^[ \t]*(?:SUBJ|TAGS|E\.\s*O|REF|CLASSIFIED).*$")
+_REF_BLOCK = re.compile(r"(?ims)^[ \t]*REFS?\b.*?(?=\n[ \t]*\n|\Z)")
+"""A REF entry and its continuation lines, up to the next blank line."""
+_BRACKETED = re.compile(r"\([^()\n]*\)")
+_ALONE_ONLY = frozenset({"ROGER"})
+"""Caveats that are also common words or names: counted only on a line of their own."""
+
+
+def _alone_on_line(text: str, start: int, end: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    return line.strip() == text[start:end].strip()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1022,3 +1039,63 @@ _PARTIAL = re.compile(r"partial extract of the original cable", re.IGNORECASE)
 def is_partial(*texts: str) -> bool:
     """Whether the source holds only an extract of the cable."""
     return any(t and "artial extract" in t and _PARTIAL.search(t) for t in texts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Person tags
+
+_BRACKET = re.compile(r"\(([^()]*)\)")
+_CODE_BEFORE = re.compile(r"(?:^|[\s,;:(])([A-Za-z][A-Za-z0-9]{1,5})[ \t]*$")
+_PERSON_NAME = re.compile(r"[^\W\d_][\w.'’ ,:-]*[^\W\d_].?", re.UNICODE)
+_ET_AL = re.compile(r"[ ,]+ET\.?[ \t]+AL\.?$", re.IGNORECASE)
+_TAGS_LABEL = re.compile(
+    r"(?im)(?:^[ \t¶]*TAGS?(?![A-Za-z])[ \t]*:?|(?<![A-Za-z])TAGS?[ \t]*:)[ \t]*(.*)"
+)
+"""The TAGS label at the start of a line (``TAGS: ...``, ``TAGS OVIP ...``) or with its
+colon (run on after another field: ``DECL: 05/21/2015TAGS: PREL``)."""
+_TAGS_BLOCK_STOP = re.compile(
+    r"(?i)^\s*(?:¶?\s*\d{1,3}\s*\.|SUBJ|REFS?\b|E\.\s*O|CLASSIFIED|DECL|SUMMARY)"
+)
+
+
+def _tags_block(text: str) -> str | None:
+    """The TAGS field with its continuation lines (a bracket may go on to the next line)."""
+    m = _TAGS_LABEL.search(text)
+    if m is None:
+        return None
+    lines = [m.group(1)]
+    for line in text[m.end() + 1 :].split("\n")[:3]:
+        if not line.strip() or _TAGS_BLOCK_STOP.match(line):
+            break
+        lines.append(line.replace(_PILCROW, " ").strip())
+    block = re.sub(r"-[ \t]*\n", "-", "\n".join(lines)).replace("\n", " ")
+    end = _TAGS_END.search(block)
+    return block[: end.start()] if end else block
+
+
+def parse_person_tags(text: str) -> list[str]:
+    """Person tags of a TAGS line: the names in brackets after a tag, in order, without
+    repeats: ``TAGS: APEC ECON OPDC BX OVIP (CLINTON, WILLIAM J.)`` -> ``["CLINTON, WILLIAM
+    J."]``. Takes the whole body or the TAGS field. Upper-cased, white space collapsed and a
+    trailing ``ET AL`` dropped; a bracket after a word of prose (``Defense Reform (Mil &
+    NATO)``, ``Free Trade Area of the Americas (FTAA)``) or holding one word is no name."""
+    block = _tags_block(text)
+    if not block or "(" not in block:
+        return []
+    found: list[str] = []
+    for m in _BRACKET.finditer(block):
+        before = block[: m.start()].rstrip()
+        code = _CODE_BEFORE.search(before)
+        if code:  # after a code (OVIP, HO), not after a word of prose (Reform, America)
+            if not (code.group(1).isupper() or before.islower()):
+                continue
+        elif before and before[-1] not in ",;:":
+            continue  # an entry of its own (``DR, (CASTILLO, ...)``) or nothing
+        name = _WS.sub(" ", m.group(1)).strip(" ,;")
+        name = re.sub(r"^OVIP\s*,\s*", "", name, flags=re.IGNORECASE)  # LY(OVIP, RUMSFELD D)
+        name = _ET_AL.sub("", name).strip(" ,").upper()
+        if " " not in name and "," not in name:
+            continue  # one word: an acronym, not a person
+        if _PERSON_NAME.fullmatch(name) and name not in found:
+            found.append(name)
+    return found

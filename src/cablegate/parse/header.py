@@ -14,7 +14,7 @@ _MONTHS = {
     )
 }
 _DTG = re.compile(
-    r"(?m)^[ \t]*(?:([A-Z](?:[ \t][A-Z])?)[ \t]+)?(\d{6}Z)[ \t]+([A-Z]{3})[ \t]+(\d{2,4})\b"
+    r"(?m)^[ \t]*(?:([A-Z](?:[ \t][A-Z])?)[ \t]+)?(\d{6}[ \t]?Z)[ \t]+([A-Z]{3})[ \t]+(\d{2,4})\b"
     r"[ \t]*(.*)$"
 )
 _PRECEDENCES = ("NIACT IMMEDIATE", "FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
@@ -160,7 +160,9 @@ def parse_transmission(header: str) -> Transmission:
     when = None
     if dtg_match:
         precedence = dtg_match.group(1)
-        dtg = f"{dtg_match.group(2)} {dtg_match.group(3)} {dtg_match.group(4)}"
+        # ``221828 Z MAY 73``: some 1970s telegrams set the zone letter apart
+        dtg = f"{dtg_match.group(2).replace(' ', '').replace(chr(9), '')} {dtg_match.group(3)} "
+        dtg += dtg_match.group(4)
         when = parse_dtg(dtg)
     return Transmission(
         transmission_id=tid,

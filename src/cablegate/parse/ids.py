@@ -89,6 +89,11 @@ def canonical_id(ref_id: str) -> str:
     >>> canonical_id("07PORT-AU-PRINCE12"), canonical_id("08STATE037957")
     ('07PORTAUPRINCE12', '08STATE37957')
     """
+    plusd = _PLUSD_ID.fullmatch(ref_id.strip().upper())
+    if plusd:  # PlusD's form: four-digit year, padded number, record suffix
+        year, station, number = plusd.groups()
+        return f"{year[2:]}{_fix_station(station)}{int(number)}"
+    ref_id = _PLUSD_SUFFIX.sub("", ref_id.strip().upper())  # PlusD's ``10STATE17263_a``
     raw = re.sub(r"[\s\-_.'/:]", "", ref_id.strip().upper())
     # A year written twice (``7575LIBREVILLE1895``).
     raw = re.sub(r"^(\d\d)\1(?=[A-Z])", r"\1", raw)
@@ -104,6 +109,48 @@ def canonical_id(ref_id: str) -> str:
         return raw
     year, station, number = m.groups()
     return f"{year}{_fix_station(station)}{int(number)}"
+
+
+_PLUSD_ID = re.compile(r"((?:19|20)\d\d)([A-Z][A-Z]*?)0*(\d+)(?:_[A-Z]\d*)?")
+_PLUSD_SUFFIX = re.compile(r"(?<=\d)_[A-Z]\d*$")
+"""PlusD's canonical IDs: ``1974ATHENS02959_b`` (the suffix tells PlusD's records with one
+number apart; Cablegate's own cables are ``_a``)."""
+PLUSD_FOUR_DIGIT = range(1973, 1980)
+"""Years of PlusD's collections written with four digits (the Kissinger and Carter cables);
+its Cablegate records keep the release's two-digit IDs (``10STATE17263_a``)."""
+
+
+def from_plusd(plusd_id: str) -> str:
+    """PlusD's ID -> the archive's canonical one: ``1974ATHENS02959_b`` -> ``74ATHENS2959``,
+    ``10STATE17263_a`` -> ``10STATE17263``.
+
+    >>> from_plusd("1974ATHENS02959_b"), from_plusd("10STATE17263_a")
+    ('74ATHENS2959', '10STATE17263')
+    >>> from_plusd("1976WARSAW05657_b2")
+    '76WARSAW5657'
+
+    """
+    return canonical_id(plusd_id)
+
+
+def to_plusd(canonical: str, suffix: str = "a") -> str | None:
+    """The archive's canonical ID -> PlusD's (None when it is not shaped like an ID): the
+    1973-79 collections with four-digit years and five-digit numbers, the rest as the release
+    wrote them, each with its record suffix. The stored PlusD ID of a record read from PlusD
+    (:attr:`cablegate.model.Catalog.plusd_id`) is the exact one; this is the form for others.
+
+    >>> to_plusd("74ATHENS2959", "b"), to_plusd("10STATE17263"), to_plusd("73STATE97844", "b")
+    ('1974ATHENS02959_b', '10STATE17263_a', '1973STATE097844_b')
+    """
+    parts = split_id(canonical)
+    if parts is None:
+        return None
+    year, station, number = parts
+    full = (1900 if int(year) >= 66 else 2000) + int(year)
+    if full in PLUSD_FOUR_DIGIT:
+        width = 6 if station == "STATE" else 5  # the Department numbered past 99,999 a year
+        return f"{full}{station}{number:0{width}d}_{suffix}"
+    return f"{canonical}_{suffix}"
 
 
 def split_id(ref_id: str) -> tuple[str, str, int] | None:
