@@ -3,7 +3,9 @@ html, regexes) and never with cablegate's readers: what reading or ingesting it 
 
 Where the cables are comes from the corpus README: every ``.html`` member of the three page
 archives is a Cable Viewer cable page, every row of the two ``cables.csv`` files is a cable, each
-seed is one cable; every other file or archive member is no cable."""
+PDF of ``pdf/``, each non-empty telegram text of ``pdf/pdftotext/`` and each page of ``plusd/``
+is one cable (named by its reference ID), each seed is one cable; every other file or archive
+member is no cable."""
 
 from __future__ import annotations
 
@@ -24,11 +26,13 @@ PAGE_ARCHIVES = (
     "httrack-mirror-sample.tar.xz",
 )
 CSV_FILES = ("cables-sample.csv", "cables-dump-rows.csv.xz")
-ASSETS = (".css", ".js", ".png", ".gif", ".jpg", ".ico", ".pdf", ".php", ".pub", ".tsv", ".md")
-"""File types that are no text to read as a cable: skipped. Other files that are no cable
-(metadata lists, pdftotext output, robots.txt ...) are text the ingest cannot read: quarantined.
-HTML pages that are no cable page (browse pages, FAQ, articles, PlusD) are skipped, and so are
-empty files (whatever their name)."""
+NAMED_BY_ID = (re.compile(r"pdf/[^/]+\.pdf"), re.compile(r"pdf/pdftotext/[^/]+\.txt"))
+"""Cables in a file of their own named by reference ID (README): PDFs and telegram texts."""
+PLUSD = re.compile(r"plusd/(\d{4})([A-Z]+?)0*(\d+)\.html")
+"""PlusD pages, named by PlusD's ID: four-digit year, padded number (``1974ATHENS02959``)."""
+# Every other file is no cable (assets, metadata lists, robots.txt, pages that are no cable
+# page, empty files): skipped with the reason. None of the corpus's other files looks like a
+# cable that cannot be read, so nothing is quarantined.
 
 # A page's cable ID: the file name (``<ID>.html``, HTTrack variants ``<ID>__<hash>.html``) or the
 # folder of its versions (``versions/<ID>/<n>-released-....html``).
@@ -100,6 +104,8 @@ class Counts:
     rows: dict[str, int] = field(default_factory=dict)
     """Rows per cables.csv file."""
     seeds: int = 0
+    files: int = 0
+    """PDFs, telegram texts and PlusD pages."""
     texts: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """Distinct texts of each cable, by canonical ID."""
     skipped: list[str] = field(default_factory=list)
@@ -107,8 +113,8 @@ class Counts:
 
     @property
     def documents(self) -> int:
-        """Cable documents: pages, rows and seeds."""
-        return sum(self.pages.values()) + sum(self.rows.values()) + self.seeds
+        """Cable documents: pages, rows, files of one cable and seeds."""
+        return sum(self.pages.values()) + sum(self.rows.values()) + self.seeds + self.files
 
     @property
     def cables(self) -> int:
@@ -123,12 +129,13 @@ class Counts:
         """Cables sent by the Secretary of State: the sender is in the ID (``09STATE314``)."""
         return sum(1 for cable_id in self.texts if re.fullmatch(r"\d\dSTATE\d.*", cable_id))
 
-    def _other(self, name: str, size: int | None = None) -> None:
-        lower = name.lower()
-        if size == 0 or lower.endswith(ASSETS) or lower.endswith((".html", ".htm")):
-            self.skipped.append(name)
-        else:
-            self.quarantined.append(name)
+    def _other(self, name: str) -> None:
+        self.skipped.append(name)
+
+    def _own_file(self, cable_id: str, name: str) -> None:
+        """A cable in a file of its own: a text no other source has (its own layout)."""
+        self.texts[canonical(cable_id)].add(f"file:{name}")
+        self.files += 1
 
 
 @functools.cache
@@ -144,7 +151,7 @@ def count(corpus: Path, seeds: Path | None = None) -> Counts:
                     if not member.isfile():
                         continue
                     if not member.name.endswith(".html"):
-                        counts._other(f"{name}!{member.name}", member.size)
+                        counts._other(f"{name}!{member.name}")
                         continue
                     m = _PAGE_ID.search(member.name)
                     assert m, member.name
@@ -162,11 +169,16 @@ def count(corpus: Path, seeds: Path | None = None) -> Counts:
             with tarfile.open(path) as tar:
                 for member in tar.getmembers():
                     if member.isfile():
-                        counts._other(f"{name}!{member.name}", member.size)
+                        counts._other(f"{name}!{member.name}")
+        elif any(p.fullmatch(name) for p in NAMED_BY_ID) and path.stat().st_size:
+            counts._own_file(path.stem, name)
+        elif m := PLUSD.fullmatch(name):
+            year, station, number = m.groups()
+            counts._own_file(f"{year[2:]}{station}{number}", name)
         elif name.endswith(".gz"):
             counts._other(name.removesuffix(".gz"))  # read as the file it holds
         else:
-            counts._other(name, path.stat().st_size)
+            counts._other(name)
     for path in sorted(seeds.iterdir()) if seeds else []:
         # A seed is one cable: a text export (its ID on the first line) or a page as a reader
         # sees it ("Viewing cable <ID>, ..."). Neither is a copy of the <pre> boxes of a page

@@ -21,6 +21,7 @@ import io
 import lzma
 import os
 import queue
+import re
 import stat
 import tarfile
 import threading
@@ -33,7 +34,7 @@ from typing import IO, Any, cast
 
 from cablegate.errors import ReadError
 from cablegate.model import Cable
-from cablegate.readers import cables_csv, site, site_text, text_export
+from cablegate.readers import cables_csv, pdf, plusd, site, site_text, telegram, text_export
 
 _SNIFF = 8192
 KEEP_RAW = 16 << 20
@@ -77,17 +78,24 @@ Item = Cable | ReadError | Skipped
 
 
 def detect_format(head: bytes, name: str = "") -> str | None:
-    """The cable format of a document from its first bytes: ``site-html``, ``text-export``,
-    ``cables-csv`` or None."""
+    """The cable format of a document from its first bytes (never its name): ``site-html``,
+    ``text-export``, ``cables-csv``, ``pdf``, ``plusd-html``, ``site-text``, ``telegram``
+    or None."""
     if cables_csv.looks_like(head):
         return cables_csv.FORMAT
+    if pdf.looks_like(head):
+        return pdf.FORMAT
     text = head[:_SNIFF].decode("utf-8", "replace")
     if text_export.looks_like(text):
         return text_export.FORMAT
+    if plusd.looks_like(text):
+        return plusd.FORMAT
     if site.looks_like(text):
         return site.FORMAT
     if site_text.looks_like(text):
         return site_text.FORMAT
+    if telegram.looks_like(text):
+        return telegram.FORMAT
     return None
 
 
@@ -100,6 +108,12 @@ def parse_document(doc: Document) -> Cable | ReadError:
             return site_text.read_site_text(doc.data, doc.path)
         if doc.format == text_export.FORMAT:
             return text_export.read_text_export(doc.data, doc.path)
+        if doc.format == pdf.FORMAT:
+            return pdf.read_pdf(doc.data, doc.path)
+        if doc.format == telegram.FORMAT:
+            return telegram.read_telegram(doc.data, doc.path)
+        if doc.format == plusd.FORMAT:
+            return plusd.read_plusd_page(doc.data, doc.path)
         if doc.format == cables_csv.FORMAT:
             where = f"{doc.path}:{doc.line}"
             try:
@@ -174,10 +188,33 @@ def _unknown(name: str, head: bytes) -> ReadError | Skipped:
     ):
         return Skipped(name, "not a cable (asset or other file type)")
     if b"\x00" in head:
-        return ReadError(name, "binary file, not a cable page, text export or cables.csv")
+        return Skipped(name, NOT_CABLE_BINARY)
     if lower.endswith((".html", ".htm")):
         return Skipped(name, "HTML page that is not a Cable Viewer cable page")
-    return ReadError(name, "not a recognised cable format (site page, text export, cables.csv)")
+    text = head.decode("utf-8", "replace")
+    marks = _CABLE_MARKS.findall(text)
+    if marks:  # looks like a cable: quarantine, so a reader fix can take it in later
+        shown = ", ".join(dict.fromkeys(" ".join(m.split()) for m in marks[:3]))
+        return ReadError(
+            name,
+            f"looks like a cable ({shown}) but is in no form cablegate reads "
+            "(Cable Viewer page, text export, cables.csv, PDF, bare telegram, PlusD page)",
+        )
+    return Skipped(name, NOT_CABLE_TEXT)
+
+
+NOT_CABLE_BINARY = "not a cable: binary data in no document or archive format"
+NOT_CABLE_TEXT = (
+    "not a cable: text with none of a cable's marks (date-time group, FM/TO lines, "
+    "TAGS, SUBJECT, classification line)"
+)
+_CABLE_MARKS = re.compile(
+    r"(?m)^[ \t]*(?:TAGS|SUBJECT|SUBJ)[ \t]*:|\b\d{6}Z[ \t]+[A-Z]{3}[ \t]+\d{2}\b|"
+    r"^[ \t]*FM[ \t]+(?:AMEMBASSY|AMCONSUL|SECSTATE|USMISSION)\b|"
+    r"^[ \t]*(?:UNCLAS|C O N F I D E N T I A L|S E C R E T|(?:CONFIDENTIAL|SECRET)[ \t]+"
+    r"(?:SECTION[ \t]+\d|[A-Z ]+[ \t]\d{3,6}\b))"
+)
+"""What makes a text look like a cable (and so worth quarantine when it cannot be read)."""
 
 
 def _lines(head: bytes, stream: IO[bytes]) -> Iterator[bytes]:
