@@ -22,6 +22,7 @@ from cablegate.errors import CablegateError, ReadError
 from cablegate.ingest import ingest, retry_quarantine
 from cablegate.readers import collect
 from cablegate.readers.cables_csv import iter_rows
+from cablegate.readers.collect import NOT_CABLE_BINARY
 from tests.conftest import CORPUS, NewDb, dump_archive, iter_tar_html, requires_corpus
 from tests.corpus_counts import site_cables
 
@@ -54,12 +55,17 @@ def bad_collection(tmp_path: Path, pages: list[tuple[str, bytes]]) -> Path:
         (folder / "good" / Path(name).name).write_bytes(data)
     truncated = pages[20][1]
     (folder / "truncated.html").write_bytes(truncated[: len(truncated) // 3])
-    (folder / "binary.bin").write_bytes(b"\x00\x01\x02garbage\xff" * 100)
+    (folder / "binary.bin").write_bytes(b"\x00\x01\x02garbage\xff" * 100)  # no cable: skipped
+    # Looks like a cable (TAGS, SUBJECT) but names no station, number or date: quarantined.
+    (folder / "fragment.txt").write_bytes(FRAGMENT)
     rows = [row for _, row in iter_rows([(CORPUS / "cables-sample.csv").read_bytes()])][:3]
     broken = b'"9","1/1/2005 10:00","05ROME1","Embassy Rome","SECRET"broken quote here\n'
     (folder / "rows.csv").write_bytes(rows[0] + broken + rows[1] + rows[2])
     (folder / "mixed.zip").write_bytes(_corrupt_zip(pages[21][1], pages[22][1]))
     return folder
+
+
+FRAGMENT = b"TAGS: PREL PGOV\nSUBJECT: NOTES FROM A MEETING\n\n1. (C) SOME TEXT.\n" * 20
 
 
 def rows_csv_line(path: Path) -> int:
@@ -80,8 +86,9 @@ def test_bad_inputs_go_to_quarantine_and_the_rest_is_ingested(
     by_path = {Path(e.path.split("!")[-1]).name: e for e in entries}
     assert "truncated Cable Viewer page" in by_path["truncated.html"].error
     assert by_path["truncated.html"].size is not None
-    assert "binary file" in by_path["binary.bin"].error
-    assert by_path["binary.bin"].size == 1100
+    assert "binary.bin" not in by_path  # no cable: skipped, with why
+    assert report.skipped_reasons[NOT_CABLE_BINARY] == 1
+    assert by_path["fragment.txt"].error and by_path["fragment.txt"].size == len(FRAGMENT)
     assert "broken quoting" in by_path["rows.csv"].error
     assert by_path["rows.csv"].row == rows_csv_line(bad_collection / "rows.csv")
     assert "corrupt archive member" in by_path["bad.html"].error
@@ -110,7 +117,7 @@ def test_quarantine_command_lists_entries(new_db: NewDb, bad_collection: Path) -
     assert "4 quarantined" in result.output
     listing = runner.invoke(app, ["quarantine", "--db", str(db)])
     assert listing.exit_code == 0
-    for needle in ("truncated.html", "binary file", "broken quoting", "corrupt archive member"):
+    for needle in ("truncated.html", "fragment.txt", "broken quoting", "corrupt archive member"):
         assert needle in listing.output
     shown = runner.invoke(app, ["quarantine", "--db", str(db), "--show", "1"])
     assert shown.exit_code == 0 and shown.stdout_bytes

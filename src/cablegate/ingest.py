@@ -16,12 +16,15 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from cablegate import workers
 from cablegate.archive import Archive, Outcome, Source, utc_now
-from cablegate.archive.records import Prepared, prepare
+from cablegate.archive.records import Prepared, prepare, stamp
 from cablegate.archive.store import PUBLIC, Visibility, Writer
-from cablegate.errors import ReadError
-from cablegate.model import Cable
+from cablegate.errors import ReadError, Unidentified
+from cablegate.model import Cable, Inferred
+from cablegate.parse.ids import split_id
 from cablegate.readers.collect import (
     MISSING,
     Document,
@@ -224,6 +227,8 @@ def _write(archive: Archive, writer: Writer, batch: _Batch, report: Report) -> N
             else:
                 source = Source(batch.shas[i], item.path, item.format, item.line)
                 result = results.get(i)
+                if isinstance(result, ReadError):
+                    result = identify(archive, result)
                 if result is None:  # bytes already in the archive
                     if not writer.seen(source):  # pragma: no cover - known() said otherwise
                         raise RuntimeError(f"{item.path}: input vanished from the archive")
@@ -236,6 +241,45 @@ def _write(archive: Archive, writer: Writer, batch: _Batch, report: Report) -> N
                     report.problems.append(str(result))
                 else:
                     report.count(writer.add(result, source))
+
+
+def identify(archive: Archive, error: ReadError) -> Prepared | ReadError:
+    """A telegram whose text does not give its ID (:class:`Unidentified`: a copy that kept
+    only the transmission header) is the archive's cable sent from the same station at the
+    same minute, when there is exactly one; else the error stays, saying why."""
+    if not isinstance(error, Unidentified):
+        return error
+    if error.station is None or error.created is None:
+        return error
+    when = stamp(error.created)
+    year = f"{error.created.year % 100:02d}"
+    matches = [
+        cable_id
+        for cable_id in archive.sent_at(when or "")
+        if (parts := split_id(cable_id)) and parts[:2] == (year, error.station)
+    ]
+    where = f"{error.station} at {error.created:%Y-%m-%d %H:%M} UTC"
+    if len(matches) != 1:
+        found = "no public cable" if not matches else f"{len(matches)} cables"
+        return ReadError(
+            error.path,
+            f"{error.reason}, and the archive holds {found} sent from {where} to match it "
+            "with (ingest the cable's full text first, then: cablegate quarantine --retry)",
+            error.raw,
+        )
+    cable_id = matches[0]
+    how = Inferred(
+        "reference_id",
+        f"the text names no reference number; {cable_id} is the one cable of this archive "
+        f"sent from {where}, the telegram's sender and date-time group",
+    )
+    cable = msgspec.structs.replace(
+        error.cable,
+        reference_id=cable_id,
+        canonical_id=cable_id,
+        inferred=[how, *error.cable.inferred],
+    )
+    return prepare(cable)
 
 
 def retry_quarantine(
@@ -268,14 +312,16 @@ def retry_quarantine(
                 if isinstance(doc, Skipped):
                     report.skip(doc.reason)
                     continue
-                result = doc if isinstance(doc, ReadError) else parse_document(doc)
+                parsed = doc if isinstance(doc, ReadError) else parse_document(doc)
+                result = identify(archive, parsed) if isinstance(parsed, ReadError) else parsed
                 if isinstance(result, ReadError):
                     failures.append(result)
                     continue
                 assert isinstance(doc, Document)
                 sha = hashlib.sha256(doc.data).hexdigest()
                 source = Source(sha, doc.path, doc.format, doc.line)
-                outcomes.append(writer.add(prepare(result), source))
+                ready = result if isinstance(result, Prepared) else prepare(result)
+                outcomes.append(writer.add(ready, source))
             if failures:
                 writer.quarantine_failed_again(entry.id, failures[0].reason)
                 report.count(Outcome.QUARANTINED)

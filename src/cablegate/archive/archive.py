@@ -614,6 +614,15 @@ class Archive:
             )
         }
 
+    def sent_at(self, created: str) -> list[str]:
+        """IDs of the public cables created at ``created`` (a stored timestamp, ``2000-06-13
+        18:30:00``): to identify a copy that kept only the transmission header by its
+        date-time group (the caller checks the station)."""
+        rows = self.conn.execute(
+            "SELECT canonical_id FROM cables WHERE created = ? ORDER BY canonical_id", (created,)
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def listed_ids(self, ids: list[str]) -> dict[str, Listed]:
         """ID -> listing of those of ``ids`` that are public cables (the rest, unknown,
         scheduled, private or withdrawn, are simply not there)."""

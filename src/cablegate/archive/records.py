@@ -156,8 +156,11 @@ def version_order(
     return (released or "", _NOT_SAVED if saved is None else saved, number)
 
 
-def saved_count(data: bytes) -> int | None:
-    """The site's counter on the page a stored version was read from (None for other
-    sources)."""
-    provenance = decode_cable(data).provenance
-    return provenance.site_count if provenance else None
+def current_order(
+    released: str | None, number: int, data: bytes
+) -> tuple[bool, tuple[str, int, int]]:
+    """Which version is current: the last by :func:`version_order`, except that a partial
+    copy (an extract, a transmission header alone) never displaces a full text."""
+    cable = decode_cable(data)
+    saved = cable.provenance.site_count if cable.provenance else None
+    return (not cable.partial, version_order(released, number, saved))

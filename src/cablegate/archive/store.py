@@ -27,11 +27,10 @@ from cablegate.archive.db import SQLITE, Connection, Dialect
 from cablegate.archive.records import (
     Prepared,
     browse_keys,
+    current_order,
     decode_cable,
     prepare,
-    saved_count,
     sort_key,
-    version_order,
 )
 from cablegate.errors import CablegateError
 
@@ -271,7 +270,7 @@ class Writer:
             raise CablegateError(f"{canonical_id}: not in the archive")
         cable_id = int(entry[0])
         public = {
-            int(number): (released, saved_count(data))
+            int(number): current_order(released, int(number), data)
             for number, released, data in self.conn.execute(
                 "SELECT number, released, data FROM versions WHERE cable_id = ? "
                 "AND published_at IS NOT NULL",
@@ -310,7 +309,7 @@ class Writer:
             return Withdrawn(canonical_id, gone, None)
         self.conn.execute("UPDATE cables SET versions = ? WHERE id = ?", (len(left), cable_id))
         if current in gone:
-            current = max(left, key=lambda n: version_order(left[n][0], n, left[n][1]))
+            current = max(left, key=lambda n: left[n])
             (data,) = self.conn.execute(
                 "SELECT data FROM versions WHERE cable_id = ? AND number = ?",
                 (cable_id, current),
@@ -470,8 +469,8 @@ class Writer:
             "SELECT released, data FROM versions WHERE cable_id = ? AND number = ?",
             (cable_id, row[0]),
         ).fetchone()
-        if version_order(item.released, number, saved_count(item.data)) >= version_order(
-            current_released, row[0], saved_count(current_data)
+        if current_order(item.released, number, item.data) >= current_order(
+            current_released, row[0], current_data
         ):
             self._make_current(cable_id, number, item)
 
