@@ -935,6 +935,8 @@ def search(
     err.print(summary, highlight=False)
     if facets:
         for name, counts in results.facets.items():
+            if not counts:
+                continue
             shown = ", ".join(f"{escape(k)} {n:,}" for k, n in counts[:8])
             err.print(f"{name}: {shown}", highlight=False)
 

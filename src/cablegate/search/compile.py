@@ -6,8 +6,9 @@ query over the index's fields (:mod:`cablegate.search.index`).
   their other spellings too; a quoted phrase matches the words as written, in order, or
   within ``~N`` words of each other; ``word*`` any word starting so; ``word~`` words within
   one or two edits; the subject weighs more than the body;
-- filters match exactly, forgiving case (``tag:pk``) and, for origins, a place named in
-  them (``origin:islamabad`` finds "Embassy Islamabad"); they never add to the score.
+- filters match exactly, forgiving case (``tag:pk``, ``concept:prisoners``) and, for
+  origins, a place named in them (``origin:islamabad`` finds "Embassy Islamabad"), for
+  person tags the words of the name (``person:kissinger``); they never add to the score.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from tantivy import Occur, Query
 from cablegate.parse import canonical_id
 from cablegate.search.dates import date_range
 from cablegate.search.index import ANALYZERS, EXACT, SCHEMA, STEM
-from cablegate.search.query import MAX_DEPTH, Filter, Node, Not, Or, QueryError, Term
+from cablegate.search.query import (
+    CATALOG_FILTERS,
+    MAX_DEPTH,
+    Filter,
+    Node,
+    Not,
+    Or,
+    QueryError,
+    Term,
+)
 from cablegate.search.variants import variants
 
 COLUMNS = {
@@ -169,6 +179,8 @@ def filter_query(node: Filter) -> Query:
             else Query.phrase_query(SCHEMA, "origin_words", _positions(named))
         )
         return Query.boolean_query([(Occur.Should, whole), (Occur.Should, inside)])
+    if node.field in CATALOG_FILTERS:
+        return _catalog_filter(CATALOG_FILTERS[node.field], value)
     if node.field == "id":
         return Query.term_query(SCHEMA, "id", canonical_id(value))
     if node.field == "ref":
@@ -182,6 +194,32 @@ def filter_query(node: Filter) -> Query:
         _moment(end) if end else None,
         include_upper=end is None,
     )
+
+
+def _catalog_filter(name: str, value: str) -> Query:
+    """A catalogue field's values matched whole, any case (``concept:prisoners``,
+    ``concept:prison*``); a person also by the words of the name (``person:kissinger``,
+    ``person:"henry kissinger"`` find ``KISSINGER, HENRY A``)."""
+    key = f"{name}_key"
+    prefix = value.endswith("*")
+    stem = value.rstrip("*")
+    if prefix:
+        whole = Query.regex_query(SCHEMA, key, re.escape(stem.lower()) + ".*")
+    else:
+        whole = Query.term_query(SCHEMA, key, value.lower())
+    named = words(stem)
+    if name != "person" or not named:
+        return whole
+    if prefix and len(named) == 1:
+        inside = Query.regex_query(SCHEMA, "person_words", re.escape(named[0]) + ".*")
+    elif prefix:
+        inside = Query.phrase_prefix_query(SCHEMA, "person_words", _positions(named))
+    else:
+        # The words in any order: a name is written "KISSINGER, HENRY A" or "Henry Kissinger".
+        inside = Query.boolean_query(
+            [(Occur.Must, Query.term_query(SCHEMA, "person_words", w)) for w in named]
+        )
+    return Query.boolean_query([(Occur.Should, whole), (Occur.Should, inside)])
 
 
 def _moment(text: str) -> dt.datetime:

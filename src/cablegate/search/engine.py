@@ -24,6 +24,7 @@ from cablegate import settings
 from cablegate.archive import Archive, Listed
 from cablegate.model import Cable
 from cablegate.parse import canonical_id
+from cablegate.parse.ids import from_plusd
 from cablegate.search import index as indexes
 from cablegate.search.compile import COLUMNS, DEFAULT_COLUMNS, Compiler, filter_query, words
 from cablegate.search.query import (
@@ -42,7 +43,17 @@ from cablegate.search.query import (
 from cablegate.search.variants import variants
 
 SORTS = ("relevance", "newest", "oldest")
-FACETS = ("origin", "tag", "classification", "year", "month")
+FACETS = (
+    "origin",
+    "tag",
+    "classification",
+    "restriction",
+    "current_classification",
+    "concept",
+    "person",
+    "year",
+    "month",
+)
 FACET_SIZE = 20
 TIMEOUT_ENV = settings.SEARCH_TIMEOUT.env
 DEFAULT_TIMEOUT = settings.SEARCH_TIMEOUT.default
@@ -371,6 +382,7 @@ def _aggregations(size: int) -> dict[str, Any]:
         "tag": terms("tag", wide),
         "classification": terms("classification", wide),
         "month": terms("month", 100_000),  # the years are summed from the months
+        **{name: terms(name, wide) for name in indexes.CATALOG_FACETS},
     }
 
 
@@ -480,6 +492,9 @@ def _jump(archive: Archive, query: Query) -> str | None:
     ]
     if not plain or len(plain) + len(years) != len(items):
         return None
+    if len(plain) == 1 and not years and _PLUSD_QUERY.fullmatch(plain[0]):
+        cid = from_plusd(plain[0])  # PlusD's ID: 1974ATHENS02959_b
+        return cid if archive.is_public(cid) else None
     m = _ID_QUERY.fullmatch(" ".join(plain))
     if m is None:
         return None
@@ -491,6 +506,11 @@ def _jump(archive: Archive, query: Query) -> str | None:
 
 
 _ID_QUERY = re.compile(r"\s*(\d{2})?\s*([A-Za-z][A-Za-z ]*?)\s*(\d{1,6})\s*")
+_PLUSD_QUERY = re.compile(
+    r"(?:19|20)\d\d[A-Za-z]+\d{1,7}(?:_[A-Za-z]{1,2})?|\d\d[A-Za-z]+\d{1,7}_[A-Za-z]{1,2}"
+)
+"""An ID as PlusD writes it: ``1974ATHENS02959_b`` (four-digit year, padded number, record
+suffix), ``10STATE17263_a`` (its Cablegate records)."""
 
 
 # -- snippets --------------------------------------------------------------------------------

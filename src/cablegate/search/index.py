@@ -42,13 +42,15 @@ from cablegate.archive import Archive
 from cablegate.archive.records import decode_cable
 from cablegate.archive.url import POSTGRESQL_MISSING
 from cablegate.errors import CablegateError
-from cablegate.model import Cable
+from cablegate.model import HANDLING_RESTRICTIONS, Cable
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 """Bumped when the schema or the analysis of text changes: an index of another format is
-rebuilt."""
+rebuilt (2: handling restrictions, concepts, person tags and the current classification).
+New fields go after the old ones, so that an index of an older format can still be read
+far enough to see that it is one."""
 
 ENV_VAR = settings.INDEX.env
 
@@ -100,7 +102,16 @@ def _schema() -> tantivy.Schema:
     b.add_integer_field("newest", fast=True)
     b.add_integer_field("oldest", fast=True)
     b.add_text_field("state", stored=True, tokenizer_name="raw", index_option="basic")
+    # Format 2: a catalogue's fields (PlusD's), and the handling restrictions of any cable.
+    for name in CATALOG_FACETS:
+        b.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+        b.add_text_field(f"{name}_key", tokenizer_name=LOWER, index_option="basic")
+    b.add_text_field("person_words", tokenizer_name=EXACT, index_option="position")
     return b.build()
+
+
+CATALOG_FACETS = ("restriction", "concept", "person", "current_classification")
+"""Fields counted and filtered as written (``*_key``: the same, any case)."""
 
 
 SCHEMA = _schema()
@@ -114,6 +125,33 @@ def routing_text(cable: Cable) -> tuple[str, str]:
     sent = cable.transmission
     sender = sent.sender.name if sent.sender else ""
     return sender, "\n".join(r.name for r in [*sent.to, *sent.info])
+
+
+def restrictions(cable: Cable) -> list[str]:
+    """A cable's handling restrictions: as the record gives them, else the caveats of its
+    text that are such (records stored before restrictions were a field have none)."""
+    if cable.restrictions:
+        return list(dict.fromkeys(cable.restrictions))
+    return list(dict.fromkeys(c for c in cable.caveats if c in HANDLING_RESTRICTIONS))
+
+
+def _catalog_fields(cable: Cable) -> dict[str, Any]:
+    """The index fields of :data:`CATALOG_FACETS` (each also as ``*_key``)."""
+    values = {
+        "restriction": restrictions(cable),
+        "concept": list(dict.fromkeys(cable.concepts)),
+        "person": list(dict.fromkeys(cable.persons)),
+        "current_classification": [cable.current_classification]
+        if cable.current_classification
+        else [],
+    }
+    doc: dict[str, Any] = {}
+    for name, found in values.items():
+        if found:
+            doc[name] = doc[f"{name}_key"] = found
+    if values["person"]:
+        doc["person_words"] = values["person"]
+    return doc
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -152,6 +190,7 @@ def document(row: int, cable: Cable) -> dict[str, Any]:
         doc["month"] = f"{created:%Y-%m}"
     if released:
         doc["released"] = released.isoformat() + "Z"
+    doc |= _catalog_fields(cable)
     return doc
 
 

@@ -14,6 +14,10 @@
                         id:08STATE37957  subject:khan  created:2008-01..2008-06
                         released:2010-12-01..  from:"SECSTATE WASHDC"  to:islamabad
                         ref:09ISLAMABAD1 (cables citing it)
+                        restriction:NODIS (handling restrictions: NODIS, EXDIS, LIMDIS,
+                        NOFORN ...)  concept:"PRISONERS"  person:"KISSINGER, HENRY A"
+                        (or person:kissinger)  current:UNCLASSIFIED (the classification
+                        now, where a catalogue such as PlusD gives it)
 
 Any input parses: unbalanced quotes and parentheses are closed, lone operators are ignored,
 unknown fields are searched as words; what was changed is said in ``Query.notes``. Only a
@@ -35,7 +39,26 @@ MAX_WORD = 200
 
 TEXT_FIELDS = {"subject": "subject", "from": "sender", "to": "recipients", "body": "body"}
 """Fields searched in the full-text index: query name -> index column."""
-FILTER_FIELDS = ("tag", "origin", "classification", "id", "created", "released", "ref")
+FILTER_FIELDS = (
+    "tag",
+    "origin",
+    "classification",
+    "id",
+    "created",
+    "released",
+    "ref",
+    "restriction",
+    "concept",
+    "person",
+    "current",
+)
+CATALOG_FILTERS = {
+    "restriction": "restriction",
+    "concept": "concept",
+    "person": "person",
+    "current": "current_classification",
+}
+"""Filters on a catalogue's fields: query name -> index field (matched whole, any case)."""
 FIELDS = (*TEXT_FIELDS, *FILTER_FIELDS)
 
 

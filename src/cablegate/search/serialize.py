@@ -134,6 +134,9 @@ class SearchResponse(msgspec.Struct):
     """The cable the query names by its ID, when it is in the archive (then the one hit)."""
     hits: list[SearchHit]
     facets: dict[str, list[Facet]]
+    """Hits counted by field, most first: origin, tag, classification, restriction
+    (handling restrictions), current_classification, concept, person (person tags), year,
+    month; every key present, an empty list when no hit has the field."""
     timeline: list[Facet] = []
     """Hits per month of creation (``value``: ``2008-06``), oldest first."""
     suggestion: str | None = None

@@ -408,7 +408,13 @@ def router(site: Any) -> APIRouter:
     )
     def search_api(
         q: Annotated[
-            str, Query(description='The query: words, "phrases", AND/OR/NOT, field:value')
+            str,
+            Query(
+                description='The query: words, "phrases", AND/OR/NOT, field:value (tag:, '
+                "origin:, classification:, id:, subject:, created:, released:, from:, to:, "
+                'ref:, restriction:NODIS, concept:"PRISONERS", person:"KISSINGER, HENRY A", '
+                "current:UNCLASSIFIED)"
+            ),
         ] = "",
         page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page, from 1")] = 1,
         per_page: Annotated[int, Query(ge=1, le=PER_PAGE_MAX, description="Hits per page")] = 20,

@@ -19,6 +19,7 @@ from cablegate import settings, urls
 from cablegate.archive import Archive
 from cablegate.articles import web_url
 from cablegate.parse import canonical_id
+from cablegate.parse.ids import from_plusd, split_id
 from cablegate.search import SORTS, Hit, QueryError, Results, SearchTimeout, search
 from cablegate.search.query import MAX_LENGTH as MAX_QUERY
 from cablegate.search.query import And, Filter, parse_query
@@ -45,6 +46,9 @@ _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 SITEMAP_SIZE = 50_000
 """URLs per sitemap file (the protocol's limit)."""
 _FEED = re.compile(r"/feeds/(?:(latest)|(tag|origin)/([^/]+))\.atom")
+_PLUSD = re.compile(r"/plusd/cables/([^/]+)\.html")
+"""A record's page in PlusD (``/plusd/cables/1974ATHENS02959_b.html``): the same path here
+sends the reader to the cable's page."""
 
 
 def environment() -> Environment:
@@ -143,6 +147,8 @@ class Site:
             return self.feed(path, m.group(2) or "latest", m.group(3))
         if m := _SITEMAP.fullmatch(path):
             return self.sitemap(int(m.group(1)) if m.group(1) else None)
+        if m := _PLUSD.fullmatch(path):
+            return self.plusd(m.group(1), path)
         return self.not_found(f"page {path}", path)
 
     def home(self) -> Page:
@@ -186,6 +192,16 @@ class Site:
             return Page(301, location=want)
         tag = f" #{found.cable.canonical_id}"
         return self._render("cable.html", want, page=found, share_tag=tag)
+
+    def plusd(self, name: str, path: str) -> Page:
+        """A PlusD ID (``1974ATHENS02959_b``): a permanent redirect to the cable's page when
+        the cable is public here, else not found."""
+        cid = from_plusd(name.replace("\0", "")[:100])  # (PostgreSQL's text holds no NUL)
+        if split_id(cid) is not None and self.archive.is_public(cid):
+            cable = self.archive.cable(cid)
+            if cable is not None:
+                return Page(301, location=urls.cable_url(cid, cable.created))
+        return self.not_found(f"PlusD record {name} (no such public cable here)", path)
 
     def browse(self, kind: str, key: str, number: int) -> Page:
         pane, _ = self.pane()
@@ -392,7 +408,9 @@ def search_links(q: str, sort: str) -> dict[str, Callable[..., str]]:
         return "/search?" + urlencode({"q": text, "sort": sort})
 
     def narrow_url(facet: str, value: str) -> str:
-        field = {"year": "created", "month": "created"}.get(facet, facet)
+        field = {"year": "created", "month": "created", "current_classification": "current"}.get(
+            facet, facet
+        )
         quoted = value if re.fullmatch(r"[\w/.-]+", value) else '"' + value.replace('"', "") + '"'
         return search_url(f"{left} {field}:{quoted}".strip())
 

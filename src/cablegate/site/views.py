@@ -17,6 +17,7 @@ from cablegate.archive.history import Segment, compare, describe, summary, word_
 from cablegate.archive.schema import BROWSE_COUNTS
 from cablegate.model import Cable
 from cablegate.search.engine import similar
+from cablegate.site import catalogue as catalogue_
 from cablegate.site import markup
 from cablegate.site import tags as tag_table
 
@@ -175,6 +176,11 @@ class CablePage:
     """Word diff from the shown version to the current one (line breaks ignored)."""
     diff_summary: str | None = None
     """What changed from the shown version to the current one, in words."""
+    catalogue: catalogue_.Catalogue | None = None
+    """Handling restrictions, concepts, person tags, current classification and the
+    catalogue record (PlusD's), when the cable has any."""
+    inferred: catalogue_.InferredNotice | None = None
+    """Which fields were read from the telegram text rather than stated, and how."""
 
 
 @dataclass
@@ -378,6 +384,8 @@ def cable_page(
         history=version_lines(history, url),
         diff=diff,
         diff_summary=summary(compare(cable, current)) if shown else None,
+        catalogue=catalogue_.catalogue(cable, pane.counts["tag"]),
+        inferred=catalogue_.inferred_notice(cable),
     )
 
 
