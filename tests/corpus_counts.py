@@ -138,6 +138,16 @@ class Counts:
         self.files += 1
 
 
+def own_file_id(name: str) -> str | None:
+    """The reference ID a PDF, telegram text or PlusD page is named by (None for others)."""
+    if any(p.fullmatch(name) for p in NAMED_BY_ID):
+        return canonical(Path(name).stem)
+    if m := PLUSD.fullmatch(name):
+        year, station, number = m.groups()
+        return f"{year[2:]}{station}{int(number)}"
+    return None
+
+
 @functools.cache
 def count(corpus: Path, seeds: Path | None = None) -> Counts:
     """Count the corpus folder (and the seeds folder, if given)."""
@@ -170,11 +180,8 @@ def count(corpus: Path, seeds: Path | None = None) -> Counts:
                 for member in tar.getmembers():
                     if member.isfile():
                         counts._other(f"{name}!{member.name}")
-        elif any(p.fullmatch(name) for p in NAMED_BY_ID) and path.stat().st_size:
-            counts._own_file(path.stem, name)
-        elif m := PLUSD.fullmatch(name):
-            year, station, number = m.groups()
-            counts._own_file(f"{year[2:]}{station}{number}", name)
+        elif (cable_id := own_file_id(name)) and path.stat().st_size:
+            counts._own_file(cable_id, name)
         elif name.endswith(".gz"):
             counts._other(name.removesuffix(".gz"))  # read as the file it holds
         else:

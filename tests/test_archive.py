@@ -14,7 +14,7 @@ from cablegate.archive.records import text_sha256, version_order
 from cablegate.errors import ReadError, Unidentified
 from cablegate.ingest import Report, ingest
 from cablegate.model import CLASSIFICATIONS, OTHER_CLASSIFICATIONS, Cable
-from cablegate.readers.collect import Skipped, read_paths
+from cablegate.readers.collect import NOT_CABLE_TEXT, Skipped, read_paths
 from cablegate.search.engine import all_hits
 from tests import corpus_counts
 from tests.conftest import (
@@ -184,7 +184,11 @@ def test_version_history_of_changed_cables_is_in_release_order(
                 for v in history
             ]
             assert keys == sorted(keys)
-            assert [v.current for v in history] == [False] * (len(history) - 1) + [True]
+            # The newest is current, though a partial copy never displaces a full text.
+            texts = [archive.cable(cable_id, v.number) for v in history]
+            full = [i for i, c in enumerate(texts) if c is not None and not c.partial]
+            newest = full[-1] if full else len(history) - 1
+            assert [v.current for v in history] == [i == newest for i in range(len(history))]
             assert all(v.sources for v in history)
             assert history[0].change is None
             assert all(v.change is not None for v in history[1:])
@@ -212,7 +216,15 @@ def test_provenance_of_every_record(corpus_archive: tuple[str, Report]) -> None:
         rows = conn.execute("SELECT sha256, path, format, ingested_at FROM inputs").fetchall()
         assert all(len(sha) == 64 and path and fmt and when for sha, path, fmt, when in rows)
         formats = {r[2] for r in rows}
-        assert formats == {"site-html", "site-text", "text-export", "cables-csv"}
+        assert formats == {
+            "site-html",
+            "site-text",
+            "text-export",
+            "cables-csv",
+            "pdf",
+            "telegram",
+            "plusd-html",
+        }
         csv_rows = conn.execute("SELECT row FROM inputs WHERE format = 'cables-csv'").fetchall()
         assert all(r[0] for r in csv_rows)
         seed = archive.cable("09STATE314")
@@ -289,3 +301,28 @@ def test_second_ingest_changes_nothing(
     assert again.unchanged == first.read - first.quarantined - first.skipped
     assert again.quarantined == first.quarantined
     assert dump_archive(db) == before
+
+
+def test_every_pdf_telegram_text_and_plusd_page_is_a_cable(
+    corpus_archive: tuple[str, Report],
+) -> None:
+    """The corpus's cables in files of their own (named by reference ID; the readers do not
+    look at the names): 14 PDFs, 24 non-empty telegram texts, 3 PlusD pages, each stored as a
+    version of the cable its name gives; the metadata lists are skipped, not quarantined."""
+    db, report = corpus_archive
+    files = [
+        (name, cable_id)
+        for path in sorted(CORPUS.rglob("*"))
+        if path.is_file() and path.stat().st_size
+        for name in [path.relative_to(CORPUS).as_posix()]
+        for cable_id in [corpus_counts.own_file_id(name)]
+        if cable_id is not None
+    ]
+    kinds = {n.split("/")[0] + ("/pdftotext" if "pdftotext" in n else "") for n, _ in files}
+    assert len(files) == 41 and kinds == {"pdf", "pdf/pdftotext", "plusd"}
+    with Archive.open(db, create=False) as archive:
+        for name, cable_id in files:
+            sources = [s for v in archive.history(cable_id) for s in v.sources]
+            assert any(s.endswith(name) for s in sources), (name, cable_id, sources)
+        assert archive.quarantined() == []
+    assert report.skipped_reasons[NOT_CABLE_TEXT] >= 5  # metadata lists, robots.txt ...

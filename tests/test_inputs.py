@@ -405,7 +405,8 @@ def test_every_input_is_counted(new_db: NewDb, tmp_path: Path) -> None:
     (folder / "nul.txt").write_bytes(third.read_bytes().replace(b"Summary:", b"Sum\0mary:"))
     nul_id = third.read_text().split("\n", 1)[0]
     third.unlink()
-    (folder / "notes.txt").write_text("not a cable\n")  # quarantined
+    (folder / "notes.txt").write_text("not a cable\n")  # skipped: no cable
+    (folder / "draft.txt").write_text("TAGS: PREL\nSUBJECT: A DRAFT\n")  # quarantined
     (folder / "style.css").write_text("body {}\n")  # skipped: asset
     (folder / "empty.html").write_bytes(b"")  # skipped: empty
     os.mkfifo(folder / "pipe")  # skipped: not a regular file
@@ -421,10 +422,10 @@ def test_every_input_is_counted(new_db: NewDb, tmp_path: Path) -> None:
         again = ingest(archive, [folder], jobs=1)
         nul = archive.cable(nul_id)
     expected = (report.new, report.unchanged, report.quarantined, report.skipped)
-    assert expected == (4, 1, 1, 9), report.summary()
+    assert expected == (4, 1, 1, 10), report.summary()
     for r in (report, again):
-        assert r.read == 15 == r.new + r.versions + r.unchanged + r.quarantined + r.skipped
+        assert r.read == 16 == r.new + r.versions + r.unchanged + r.quarantined + r.skipped
         assert r.balanced and not r.missing
-    assert again.unchanged == 5 and again.quarantined == 1 and again.skipped == 9
-    assert "read 15 inputs = 4 new cables" in report.summary()
+    assert again.unchanged == 5 and again.quarantined == 1 and again.skipped == 10
+    assert "read 16 inputs = 4 new cables" in report.summary()
     assert nul is not None and nul.warnings == ["1 NUL byte removed"]
