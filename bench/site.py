@@ -8,12 +8,19 @@ full release of 251,287, ingested by ``bench/ingest.py`` into ``--work``):
    picked at random from every cable of the archive: pages/s, p50/p95/p99 latency, errors.
    A second run requests a mix of browse pages (release days, months, tags, origins).
 2. ``cablegate build-site`` into a fresh folder on every core: files, MiB, seconds, files/s;
-   then the same build again (nothing changed: the incremental no-op).
+   then the same build again (nothing changed: the incremental no-op). Its static search
+   index apart: the seconds of the Pagefind step (of the build's), the MiB of ``pagefind/``
+   (of the mirror's).
+3. Search in the mirror, in Debian's Chromium (Playwright) from ``python -m http.server``:
+   milliseconds from ``pagefind.search()`` to its results, and to the data of the first 20
+   (what the search page shows), p50/p95, cold (each query in a new browser context: the
+   index's files fetched, after Pagefind's start, timed apart) and warm (the same again).
 
     .venv/bin/python bench/site.py [--work /tmp/cablegate-bench] [--seconds 20]
-                                   [--workers 2] [--skip-build] [--only real|synthetic]
+                                   [--workers 2] [--skip-build] [--skip-serve]
+                                   [--only real|synthetic]
 
-Needs ``wrk`` (apt-get install wrk).
+Needs ``wrk`` (apt-get install wrk) unless ``--skip-serve``; ``chromium`` for 3.
 """
 
 from __future__ import annotations
@@ -107,6 +114,100 @@ def load(base: str, paths: list[str], args: argparse.Namespace, work: Path) -> d
     return result
 
 
+SEARCHES = [
+    "embassy", "nuclear", "terrorism", "oil", "election", "visa", "corruption", "military",
+    "iran nuclear", "human rights", "china trade", "president minister", '"prime minister"',
+    '"security council"', '"human rights"', '"foreign minister"',
+]  # fmt: skip
+FILTERED = [("embassy", {"tag": "PREL"}), ("", {"tag": "PTER"}), ("oil", {"year": "2008"})]
+# (the search page's own steps: static/search.js)
+PAGEFIND_JS = """async ([queries, warm]) => {
+  const started = performance.now();
+  const index = await (await fetch("/pagefind/index.json")).json();
+  const parts = Object.keys(index.parts).sort((a, b) => a - b);
+  const pagefind = await import(`/pagefind/${parts[0]}/pagefind.js`);
+  await pagefind.options({ baseUrl: "/" });
+  for (const part of parts.slice(1)) await pagefind.mergeIndex(`/pagefind/${part}/`);
+  await pagefind.init();
+  const init = performance.now() - started;
+  const times = [];
+  for (const [q, filters] of queries) {
+    for (let round = 0; round < (warm ? 2 : 1); round++) {
+      const t0 = performance.now();
+      const found = await pagefind.search(q || null, { filters });
+      const t1 = performance.now();
+      await Promise.all(found.results.slice(0, 20).map((r) => r.data()));
+      const t2 = performance.now();
+      if (!warm || round === 1) times.push([t1 - t0, t2 - t0, found.results.length]);
+    }
+  }
+  return { init, times };
+}"""
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def browser_search(out: Path) -> dict:
+    """Search latency in Chromium over the mirror at ``out`` (see the module doc, 3.)."""
+    import socket
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("CABLEGATE_CHROMIUM") or shutil.which("chromium")
+    if not chromium:
+        raise SystemExit("chromium is not installed (apt-get install chromium)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=out,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    queries = [[q, {}] for q in SEARCHES] + [[q, f] for q, f in FILTERED]
+    cold: list[list[float]] = []
+    inits: list[float] = []
+    try:
+        time.sleep(1)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"]
+            )
+            # (a page of the mirror without the search page's CSP, which forbids evaluating)
+            for query in queries:
+                context = browser.new_context(base_url=f"http://127.0.0.1:{port}")
+                page = context.new_page()
+                page.goto("/404.html")
+                result = page.evaluate(PAGEFIND_JS, [[query], False])
+                inits.append(result["init"])
+                cold += result["times"]
+                context.close()
+            context = browser.new_context(base_url=f"http://127.0.0.1:{port}")
+            page = context.new_page()
+            page.goto("/404.html")
+            warm = page.evaluate(PAGEFIND_JS, [queries, True])["times"]
+            context.close()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+    summary = {"queries": len(queries), "init_p50": percentile(inits, 50)}
+    for name, times in (("cold", cold), ("warm", warm)):
+        for i, what in ((0, "results"), (1, "shown")):
+            summary[f"{name}_{what}_p50"] = percentile([t[i] for t in times], 50)
+            summary[f"{name}_{what}_p95"] = percentile([t[i] for t in times], 95)
+    summary["found"] = [int(t[2]) for t in warm]
+    return summary
+
+
+def folder_mib(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
 def build(db: Path, out: Path) -> tuple[dict, dict]:
     shutil.rmtree(out, ignore_errors=True)
     results = []
@@ -123,8 +224,11 @@ def build(db: Path, out: Path) -> tuple[dict, dict]:
         written = int(re.search(r"([\d,]+) written", summary).group(1).replace(",", ""))
         mib = float(re.search(r"\(([\d,.]+) MiB\)", summary).group(1).replace(",", ""))
         rc = proc.returncode
+        search = re.search(r"search index: (.*) in ([\d.]+) s", summary)
         results.append(
             {"seconds": seconds, "files": files, "written": written, "mib": mib, "rc": rc}
+            | {"search": search.group(1) if search else "?"}
+            | {"search_seconds": float(search.group(2)) if search else 0.0}
         )
     return results[0], results[1]
 
@@ -137,9 +241,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--skip-serve", action="store_true", help="No wrk runs.")
     parser.add_argument("--only", choices=["real", "synthetic"])
     args = parser.parse_args()
-    if not shutil.which("wrk"):
+    if not shutil.which("wrk") and not args.skip_serve:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     archives = {"real": args.work / "real.db", "synthetic": args.work / "synthetic.db"}
     for name, db in archives.items():
@@ -150,9 +255,11 @@ def main() -> None:
             continue
         with sqlite3.connect(db) as conn:
             cables = conn.execute("SELECT count(*) FROM cables").fetchone()[0]
-        proc, base = serve(db, args.workers)
+        proc, base = serve(db, args.workers) if not args.skip_serve else (None, "")
         try:
-            for kind, paths in (("cable", cable_paths(db)), ("browse", browse_paths(db))):
+            serving = [] if proc is None else [("cable", cable_paths(db))]
+            serving += [] if proc is None else [("browse", browse_paths(db))]
+            for kind, paths in serving:
                 r = load(base, paths, args, args.work)
                 print(
                     f"{name} ({cables:,} cables), {kind} pages from {len(paths):,}: "
@@ -164,17 +271,40 @@ def main() -> None:
                     flush=True,
                 )
         finally:
-            proc.terminate()
-            proc.wait(30)
+            if proc is not None:
+                proc.terminate()
+                proc.wait(30)
+        out = args.work / f"www-{name}"
         if not args.skip_build:
-            first, again = build(db, args.work / f"www-{name}")
+            first, again = build(db, out)
             for label, b in (("static build", first), ("rebuild, nothing changed", again)):
                 print(
                     f"{name} {label}: {b['files']:,} files, {b['mib']:,.0f} MiB, "
                     f"{b['written']:,} written in {b['seconds']:.1f} s "
-                    f"({b['files'] / b['seconds']:,.0f} files/s), exit {b['rc']}",
+                    f"({b['files'] / b['seconds']:,.0f} files/s), exit {b['rc']}; "
+                    f"search index {b['search_seconds']:.1f} s: {b['search']}",
                     flush=True,
                 )
+            index, whole = folder_mib(out / "pagefind"), folder_mib(out)
+            pages = first["seconds"] - first["search_seconds"]
+            print(
+                f"{name} static search index: {first['search_seconds']:.1f} s "
+                f"(+{first['search_seconds'] / pages:.0%} on the pages' {pages:.1f} s), "
+                f"{index:,.0f} MiB in {sum(1 for _ in (out / 'pagefind').rglob('*')):,} files "
+                f"(+{index / (whole - index):.0%} on the pages' {whole - index:,.0f} MiB)",
+                flush=True,
+            )
+        if (out / "pagefind" / "index.json").is_file():
+            r = browser_search(out)
+            print(
+                f"{name} search in Chromium ({r['queries']} queries, ms): Pagefind's start "
+                f"p50 {r['init_p50']:.0f}; cold results p50 {r['cold_results_p50']:.0f} p95 "
+                f"{r['cold_results_p95']:.0f}, shown (+20 results' data) p50 "
+                f"{r['cold_shown_p50']:.0f} p95 {r['cold_shown_p95']:.0f}; warm results p50 "
+                f"{r['warm_results_p50']:.0f} p95 {r['warm_results_p95']:.0f}, shown p50 "
+                f"{r['warm_shown_p50']:.0f} p95 {r['warm_shown_p95']:.0f}; found {r['found']}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

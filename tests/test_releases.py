@@ -6,6 +6,7 @@ over HTTP need the admin token."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import json
 import re
@@ -300,11 +301,23 @@ def test_exports_and_the_static_build_hide_them(staged: Staged, tmp_path: Path) 
     assert not report.errors
     files = [p for p in site.rglob("*") if p.is_file()]
     assert len(files) > 600
-    leaked = {str(p): hits for p in files if (hits := leaks(p.read_text(errors="ignore"), staged))}
+    leaked = {str(p): hits for p in files if (hits := leaks(_text(p), staged))}
     assert leaked == {}
+    # The search index (pagefind/: gzip files, read unpacked) has the public cables only.
+    index = [p for p in files if p.suffix.startswith(".pf_")]
+    assert {p.parent.name for p in index} >= {"fragment", "index", "filter"}
+    assert staged.public[0] in "".join(map(_text, index))
     assert not list(site.rglob(f"{staged.private}.html"))
     sitemap = "".join(p.read_text() for p in site.glob("sitemap*"))
     assert staged.public[0] in sitemap and staged.private not in sitemap
+
+
+def _text(path: Path) -> str:
+    """A file's text; a Pagefind file (``.pf_*``, gzip) unpacked."""
+    data = path.read_bytes()
+    if path.suffix.startswith(".pf_"):
+        data = gzip.decompress(data)
+    return data.decode("utf-8", errors="ignore")
 
 
 def test_the_search_index_holds_no_canary(staged: Staged) -> None:

@@ -1028,6 +1028,121 @@ def build_site(
 
 
 @app.command()
+def bundle(
+    out: Annotated[Path, typer.Argument(help="Folder to write the bundle to.")],
+    db: DbOption = None,
+    release: Annotated[
+        str | None,
+        typer.Option(
+            "--release",
+            help="A release day (YYYY-MM-DD): the archive as it stood after it, every cable "
+            "released that day or before, in the versions released by then (not the day's "
+            "cables alone: a mirror serves a whole site).",
+        ),
+    ] = None,
+    whole: Annotated[bool, typer.Option("--all", help="The whole archive as it is.")] = False,
+    sign: Annotated[
+        Path | None,
+        typer.Option("--sign", help="Sign it with this minisign secret key (see bundle-key)."),
+    ] = None,
+    seven_zip: Annotated[
+        bool, typer.Option("--7z", help="Also write the same files as a .7z.")
+    ] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Rendering processes (0: one per core).")
+    ] = 0,
+    base_url: BaseUrlOption = settings.BASE_URL.default,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Write one release (or the whole archive) as one file for mirrors: the static site,
+    cables.jsonl, cables.csv and MANIFEST.sha256 in cablegate-DAY.tar.zst, with its .sha256
+    beside it; the same archive gives the same bytes. Check one with `cablegate verify`."""
+    from cablegate.bundle import BundleError, load_secret_key, make_bundle
+
+    if (release is None) == (not whole):
+        _fail("say which: --release YYYY-MM-DD (one release day) or --all (the whole archive)")
+    if out.exists() and not out.is_dir():
+        _fail(f"{out}: not a folder")
+    _open(db).close()
+    try:
+        secret = None
+        if sign is not None:
+            secret = load_secret_key(sign, lambda: typer.prompt("key password", hide_input=True))
+        with _progress(quiet, unit="files") as progress:
+            task = progress.add_task("bundle", total=None, inputs=0, rate=0.0)
+            started = time.perf_counter()
+
+            def update(stage: str, done: int, total: int | None) -> None:
+                rate = done / (time.perf_counter() - started)
+                progress.update(
+                    task, description=stage, completed=done, total=total, inputs=done, rate=rate
+                )
+
+            report = make_bundle(
+                db, out, release, secret, jobs or os.cpu_count() or 1, base_url, seven_zip, update
+            )
+    except BundleError as exc:
+        _fail(str(exc))
+    for error in report.errors[:20]:
+        err.print(f"[red]error[/red] {escape(error)}", highlight=False)
+    if report.errors:
+        _fail(f"{len(report.errors)} page(s) could not be rendered: no bundle written", 1)
+    for path in report.written:
+        err.print(f"wrote {escape(str(path))}", highlight=False)
+    err.print(escape(report.summary()), highlight=False)
+
+
+@app.command("bundle-key")
+def bundle_key(
+    prefix: Annotated[
+        Path, typer.Argument(help="Where to write the keys: PREFIX.key (secret), PREFIX.pub.")
+    ],
+    no_password: Annotated[
+        bool,
+        typer.Option("--no-password", help="Leave the secret key unencrypted (for automation)."),
+    ] = False,
+) -> None:
+    """Make a minisign key pair to sign bundles with (bundle --sign PREFIX.key); mirrors
+    check with PREFIX.pub (verify --key, or minisign itself)."""
+    from cablegate.bundle import BundleError, new_key_pair
+
+    password = None
+    if not no_password:
+        password = typer.prompt("password for the key", hide_input=True, confirmation_prompt=True)
+    try:
+        secret, public = new_key_pair(prefix, password)
+    except BundleError as exc:
+        _fail(str(exc))
+    err.print(
+        f"wrote {escape(str(secret))} (keep it secret) and {escape(str(public))} (publish it)",
+        highlight=False,
+    )
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="A bundle (.tar.zst or .7z).")],
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="The minisign public key (file or base64) to check with."),
+    ] = None,
+) -> None:
+    """Check a bundle: its .sha256 file, every file against MANIFEST.sha256 and, with
+    --key, its signatures. Exit 1 with one line per problem."""
+    from cablegate.bundle import BundleError, verify_bundle
+
+    try:
+        found = verify_bundle(bundle, key)
+    except BundleError as exc:
+        _fail(str(exc))
+    for problem in found.problems:
+        err.print(f"[red]problem[/red] {escape(problem)}", highlight=False)
+    if found.problems:
+        raise typer.Exit(1)
+    err.print(escape(found.summary()), highlight=False)
+
+
+@app.command()
 def synth(
     out: Annotated[Path, typer.Argument(help="Folder to write the synthetic collection to.")],
     count: Annotated[

@@ -8,22 +8,32 @@ mtime and a mirror's rsync moves only what changed; pages that no longer exist a
 
 ``MANIFEST.sha256`` lists every file with its SHA-256, in ``sha256sum`` format, so a mirror
 can check its copy with ``sha256sum -c MANIFEST.sha256``.
+
+The mirror's search is ``/search.html`` over a Pagefind index in ``pagefind/``
+(:mod:`cablegate.site.static_search`). Pagefind writes an index whole, so it is rebuilt only
+when what it would hold changed (the report says why); its files too are written only when
+their bytes differ (most are named by their content: a new cable adds one record file and
+rewrites the word lists).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cablegate import workers
 from cablegate.archive import Archive
-from cablegate.site.pages import STATIC_PAGES, Page, Site
+from cablegate.site import static_search
+from cablegate.site.pages import SEARCH_PAGE, STATIC_PAGES, Page, Site
 from cablegate.site.views import PAGE_SIZE
 
 MANIFEST = "MANIFEST.sha256"
@@ -35,6 +45,11 @@ TEMPORARY = re.compile(r"\..+\.(?:\d+\.)?tmp")
 """Names of the temporary files a build writes and renames (``.NAME.PID.tmp``, and
 ``.MANIFEST.sha256.tmp``): one left over was cut short by a killed build."""
 ROWS_PER_TASK = 4000
+SEARCH_JOBS = 2
+"""Parts of the search index written at once at most (Pagefind needs some 5 GB for one part
+of 10,000 cables)."""
+SEARCH_LEFTOVER = re.compile(r"\.pagefind\.\d+\.tmp")
+"""The folder a build writes the search index to before moving its files into place."""
 
 Progress = Callable[["BuildReport", int, int], None]
 
@@ -48,6 +63,10 @@ class BuildReport:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     written_paths: list[str] = field(default_factory=list)
+    search: str = ""
+    """What became of the search index, and why (one line)."""
+    search_seconds: float = 0.0
+    """The time spent on the search index."""
 
     @property
     def unchanged(self) -> int:
@@ -55,10 +74,12 @@ class BuildReport:
 
     def summary(self) -> str:
         rate = self.files / self.seconds if self.seconds else 0.0
+        search = f"; search index: {self.search} in {self.search_seconds:.1f} s"
         return (
             f"{self.files:,} files ({self.bytes / 2**20:,.1f} MiB): {self.written:,} written, "
             f"{self.unchanged:,} unchanged, {self.removed:,} removed; "
             f"{len(self.errors)} errors; {self.seconds:.1f} s ({rate:,.0f} files/s)"
+            + (search if self.search else "")
         )
 
 
@@ -124,6 +145,8 @@ def _task(kind: str, items: list[Any]) -> list[_Entry | str]:
                 results.extend(_pages(site.browse_all(*item)))
             elif kind == "page" and item == NOT_FOUND_PAGE:
                 results.extend(_pages([(item, site.not_found("such page", item))], 404))
+            elif kind == "page" and item == SEARCH_PAGE:
+                results.extend(_pages([(item, site.search_page())]))
             elif kind == "page":
                 results.extend(_pages([(item, site.page(item))]))
             elif kind == "static":
@@ -167,10 +190,10 @@ def _tasks(site: Site) -> tuple[list[tuple[str, list[Any]]], int]:
         *site.feed_paths(),
         *site.sitemap_paths(),
     ]
-    tasks.append(("page", [*pages, NOT_FOUND_PAGE]))
+    tasks.append(("page", [*pages, NOT_FOUND_PAGE, SEARCH_PAGE]))
     statics = sorted(p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*") if p.is_file())
     tasks.append(("static", statics))
-    expected = len(pages) + 1 + len(statics)
+    expected = len(pages) + 2 + len(statics)
     cables = [path for _, path in site.cable_paths()]
     expected += len(cables)
     for start in range(0, len(cables), CABLES_PER_TASK):
@@ -227,6 +250,20 @@ def build_site(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+    indexing = time.perf_counter()
+    try:
+        found, report.search = _search_index(db, out, old, jobs)
+        entries.update((entry.path, entry) for entry in found)
+    except Exception as exc:  # reported, and the build goes on with what is there
+        report.errors.append(f"search index: {type(exc).__name__}: {exc}")
+        report.search = "not rebuilt (see the errors); the next build tries again"
+        (out / static_search.STATE).unlink(missing_ok=True)
+        for path in (out / static_search.FOLDER).rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                rel = path.relative_to(out).as_posix()
+                data = path.read_bytes()
+                entries[rel] = _Entry(rel, hashlib.sha256(data).hexdigest(), len(data), False)
+    report.search_seconds = time.perf_counter() - indexing
     report.removed += _remove_stale(out, old, entries)
     _write_manifest(out, entries)
     report.files = len(entries)
@@ -237,10 +274,87 @@ def build_site(
     return report
 
 
+def _search_index(
+    db: str | None, out: Path, old: dict[str, str], jobs: int = 1
+) -> tuple[list[_Entry], str]:
+    """The search index's files: its parts rebuilt where they would not hold what they hold
+    (:mod:`.static_search`); and what was done, and why."""
+    folder = static_search.FOLDER
+    state = static_search.index_state(db)
+    try:
+        last = json.loads((out / static_search.STATE).read_text("utf-8"))
+        last_parts = last["parts"] if static_search.STATE in old else {}
+        if {k: last.get(k) for k in static_search.version_state()} != static_search.version_state():
+            last_parts = {}
+    except (OSError, ValueError, KeyError, TypeError):
+        last, last_parts = None, {}
+    listed: dict[str, dict[str, str]] = {}
+    for rel, sha in old.items():
+        part = rel.split("/")[1] if rel.startswith(folder + "/") and rel.count("/") >= 2 else None
+        if part is not None:
+            listed.setdefault(part, {})[rel] = sha
+    entries: list[_Entry] = []
+    rebuild: dict[str, str] = {}
+    for part, holds in state["parts"].items():
+        files = listed.get(part, {})
+        if last_parts.get(part) != holds:
+            rebuild[part] = "changed" if part in last_parts else "new"
+        elif not files or any(not (out / rel).is_file() for rel in files):
+            rebuild[part] = "files missing"
+        else:
+            entries += [
+                _Entry(rel, sha, (out / rel).stat().st_size, False) for rel, sha in files.items()
+            ]
+    work = out / f".pagefind.{os.getpid()}.tmp"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        # Parts side by side on up to SEARCH_JOBS cores (each Pagefind holds its part in memory)
+        with ThreadPoolExecutor(max(1, min(jobs, SEARCH_JOBS))) as pool:
+            done = pool.map(lambda k: static_search.write_part(db, int(k), work / k), rebuild)
+            written = dict(zip(rebuild, done, strict=True))
+        for part, holds in written.items():
+            state["parts"][part] = holds  # (as read while indexing)
+            for path in sorted(p for p in (work / part).rglob("*") if p.is_file()):
+                rel = f"{folder}/{part}/{path.relative_to(work / part).as_posix()}"
+                entries.append(_move(path, out / rel, rel, old))
+            shutil.rmtree(work / part)
+        # Last: it says the parts are done (and the search page reads it to find them).
+        (work / "index.json").parent.mkdir(parents=True, exist_ok=True)
+        (work / "index.json").write_text(json.dumps(state, sort_keys=True) + "\n", "utf-8")
+        entries.append(
+            _move(work / "index.json", out / static_search.STATE, static_search.STATE, old)
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    count = sum(p["cables"] for p in state["parts"].values())
+    parts = f"{len(state['parts']):,} part" + ("" if len(state["parts"]) == 1 else "s")
+    if not rebuild:
+        return entries, f"unchanged ({count:,} cables in {parts}, as indexed)"
+    if last is None:
+        return entries, f"built, {count:,} cables in {parts} (no index yet)"
+    why = ", ".join(f"part {k} {v}" for k, v in rebuild.items())
+    return entries, f"{len(rebuild):,} of {parts} rebuilt, {count:,} cables ({why})"
+
+
+def _move(path: Path, target: Path, rel: str, old: dict[str, str]) -> _Entry:
+    """Put a new file of the search index in place unless the same bytes are there."""
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    written = not (old.get(rel) == sha and target.is_file())
+    if written:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(target)
+    return _Entry(rel, sha, len(data), written)
+
+
 def _remove_leftovers(out: Path) -> int:
     """Remove the temporary files of a build that was killed before renaming them (in no
     manifest, and a mirror would publish them)."""
     removed = 0
+    for folder in out.glob(".pagefind.*.tmp"):
+        if SEARCH_LEFTOVER.fullmatch(folder.name) and folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
     for path in out.rglob(".*tmp"):
         if TEMPORARY.fullmatch(path.name) and path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)

@@ -24,12 +24,15 @@ from cablegate.search import SORTS, Hit, QueryError, Results, SearchTimeout, sea
 from cablegate.search.query import MAX_LENGTH as MAX_QUERY
 from cablegate.search.query import And, Filter, parse_query
 from cablegate.site import charts, views
+from cablegate.site.security import SEARCH_PAGE_POLICY
 from cablegate.site.statistics import statistics
 
 LISTING_KINDS = ("reldate", "date", "origin", "tag", "classification")
 """The kinds of browse listing, as their URLs name them (``/date/2008-04_0.html``)."""
 ATOM = "application/atom+xml; charset=utf-8"
 STATIC_PAGES = ("faq.html", "about.html", "articles.html", "statistics.html")
+SEARCH_PAGE = "/search.html"
+"""The static mirror's search page (over its Pagefind index: :mod:`.static_search`)."""
 
 MAX_VERSION = 9999
 """The highest version number a URL can name (``version-9999.html``)."""
@@ -124,6 +127,12 @@ class Site:
 
     def not_found(self, what: str, path: str = "/404.html") -> Page:
         return self._render("404.html", echoed(path), status=404, what=echoed(what))
+
+    def search_page(self) -> Page:
+        """The static mirror's search page: a script searches the mirror's Pagefind index
+        in the reader's browser (the only page with a script; the served site searches on
+        the server, at ``/search``)."""
+        return self._render("static_search.html", SEARCH_PAGE, csp=SEARCH_PAGE_POLICY)
 
     # -- routing ---------------------------------------------------------------------------
 

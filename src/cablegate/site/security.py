@@ -25,6 +25,15 @@ CONTENT_SECURITY_POLICY = (
 )
 """No scripts, no inline styles, nothing from elsewhere: the site needs none of them."""
 
+SEARCH_PAGE_POLICY = (
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; "
+    "worker-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "form-action 'self'; base-uri 'none'"
+)
+"""The static mirror's search page (``/search.html``, a ``<meta>`` since a mirror's host sets
+no header of ours): scripts from the mirror itself, and the WebAssembly they compile
+(Pagefind's), the only page of the site with a script."""
+
 HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
