@@ -389,7 +389,7 @@ def test_a_suggestion_for_a_field_has_hits_in_that_field(archive: Archive, query
 
 # -- the time limit ------------------------------------------------------------------------
 
-HEAVY = "a* b* c* d* e*"
+HEAVY = "a* b* c* d* e* m* p* s* t*"
 
 
 def test_a_query_out_of_time_is_stopped_with_a_message(
@@ -397,7 +397,7 @@ def test_a_query_out_of_time_is_stopped_with_a_message(
 ) -> None:
     started = time.perf_counter()
     assert search(archive, HEAVY, facets=False).total > 1000
-    assert time.perf_counter() - started > 0.02  # well over the limit below, even when idle
+    assert time.perf_counter() - started > 0.01  # ten times the limit below, even when idle
     monkeypatch.setenv(TIMEOUT_ENV, "0.001")
     with pytest.raises(SearchTimeout) as error:
         search(archive, HEAVY)

@@ -34,6 +34,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
@@ -174,20 +175,42 @@ def part_records(archive: Archive, part: int) -> Iterator[dict[str, Any]]:
 def write_part(db: str | None, part: int, folder: Path) -> dict[str, Any]:
     """Index one part of the public cables of the archive at ``db`` (:data:`PART_SIZE`)
     and write its Pagefind files (its search bundle: the script, the WebAssembly, the index)
-    into ``folder``: what it holds (as :func:`index_state` gives it)."""
-    # In a thread of its own: the caller may be running an event loop (a server, a test).
-    with ThreadPoolExecutor(1) as thread:
-        state = thread.submit(asyncio.run, _write_part(db, part, folder)).result()
-    for path in folder.rglob("*"):
+    into ``folder``: what it holds (as :func:`index_state` gives it). A part Pagefind left
+    incomplete (an empty or cut file: it was stopped before it ended) is written again."""
+    for attempt in range(WRITE_ATTEMPTS):
+        shutil.rmtree(folder, ignore_errors=True)
+        # In a thread of its own: the caller may be running an event loop (a server, a test).
+        with ThreadPoolExecutor(1) as thread:
+            state = thread.submit(asyncio.run, _write_part(db, part, folder)).result()
+        problem = _incomplete(folder)
+        if problem is None:
+            in_order(folder)
+            return state
+        if attempt == WRITE_ATTEMPTS - 1:
+            raise RuntimeError(problem)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+WRITE_ATTEMPTS = 3
+
+
+def _incomplete(folder: Path) -> str | None:
+    """What is wrong with a part's files as Pagefind left them (None: all whole)."""
+    for path in sorted(folder.rglob("*")):
         if path.name in UNUSED:
             path.unlink()
-        elif path.suffix.startswith(".pf_") or path.suffix == ".pagefind":
+            continue
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if not data:
+            return f"pagefind left {path.name} empty"
+        if path.suffix.startswith(".pf_") or path.suffix == ".pagefind":
             try:  # whole (a file cut short would fail the reader's search)
-                gzip.decompress(path.read_bytes())
+                gzip.decompress(data)
             except (OSError, EOFError) as exc:
-                raise RuntimeError(f"pagefind wrote {path.name} cut short: {exc}") from None
-    in_order(folder)
-    return state
+                return f"pagefind wrote {path.name} cut short: {exc}"
+    return None
 
 
 async def _write_part(db: str | None, part: int, folder: Path) -> dict[str, Any]:
