@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -269,3 +270,20 @@ def slow_search(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(slowly)
 
     monkeypatch.setattr(engine._POOL, "submit", slow_submit)
+
+
+CHROMIUM = os.environ.get("CABLEGATE_CHROMIUM") or shutil.which("chromium") or ""
+"""Debian's Chromium, which the browser tests drive with Playwright."""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Chromium, headless, for one test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        yield chromium
+        chromium.close()

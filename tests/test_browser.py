@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +16,8 @@ import pytest
 
 from cablegate.archive import Archive
 from cablegate.urls import cable_url
-from tests.conftest import requires_corpus
+from tests.conftest import CHROMIUM, requires_corpus
 
-CHROMIUM = os.environ.get("CABLEGATE_CHROMIUM") or shutil.which("chromium") or ""
 pytestmark = [
     requires_corpus,
     pytest.mark.xdist_group("site"),
@@ -31,18 +29,6 @@ pytestmark = [
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -28,8 +28,7 @@ from cablegate.ingest import ingest
 from cablegate.site import static_search
 from cablegate.site.app import create_app
 from cablegate.site.build import MANIFEST, BuildReport, build_site, read_manifest
-from tests.conftest import iter_tar_html, requires_corpus
-from tests.test_browser import CHROMIUM
+from tests.conftest import CHROMIUM, iter_tar_html, requires_corpus
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("static-search")]
 
@@ -221,22 +220,15 @@ def file_server(mirror: tuple[Path, BuildReport]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def chromium(browser: object) -> object:
     if not CHROMIUM and not os.environ.get("CI"):  # in CI a missing browser fails instead
         pytest.skip("no chromium on PATH (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        yield chromium
-        chromium.close()
+    return browser
 
 
 @pytest.fixture
-def page(browser, file_server: str) -> Iterator[object]:
-    context = browser.new_context(base_url=file_server)
+def page(chromium, file_server: str) -> Iterator[object]:
+    context = chromium.new_context(base_url=file_server)
     page = context.new_page()
     page.problems = []  # console errors (a CSP violation is one), failed requests
     page.on("console", lambda m: m.type == "error" and page.problems.append(m.location["url"]))
