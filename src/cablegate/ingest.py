@@ -215,32 +215,47 @@ def _write(archive: Archive, writer: Writer, batch: _Batch, report: Report) -> N
     parsed = batch.parsed.result() if isinstance(batch.parsed, Future) else batch.parsed or []
     results = dict(zip(batch.todo, parsed, strict=True))
     with archive.transaction():
+        stored: list[tuple[Prepared, Source]] = []
+        """Cables to store, written together (:meth:`Writer.add_many`) before anything else
+        is, so that every row is written in input order."""
+
+        def store() -> None:
+            for outcome in writer.add_many(stored):
+                report.count(outcome)
+            stored.clear()
+
         for i, item in enumerate(batch.items):
             if isinstance(item, Skipped):
                 report.skip(item.reason)
-            elif isinstance(item, ReadError):
+                continue
+            result = results.get(i)
+            if isinstance(result, Prepared) and isinstance(item, Document):
+                stored.append((result, Source(batch.shas[i], item.path, item.format, item.line)))
+                continue
+            store()
+            if isinstance(item, ReadError):
                 if item.reason == MISSING:
                     report.missing.append(item.path)
                     continue
                 report.count(writer.quarantine(item.path, item.reason, item.raw))
                 report.problems.append(str(item))
+                continue
+            source = Source(batch.shas[i], item.path, item.format, item.line)
+            if isinstance(result, ReadError):
+                result = identify(archive, result)
+            if result is None:  # bytes already in the archive
+                if not writer.seen(source):  # pragma: no cover - known() said otherwise
+                    raise RuntimeError(f"{item.path}: input vanished from the archive")
+                report.count(Outcome.UNCHANGED)
+            elif isinstance(result, ReadError):
+                outcome = writer.quarantine(
+                    item.path, result.reason, item.data, item.format, item.line
+                )
+                report.count(outcome)
+                report.problems.append(str(result))
             else:
-                source = Source(batch.shas[i], item.path, item.format, item.line)
-                result = results.get(i)
-                if isinstance(result, ReadError):
-                    result = identify(archive, result)
-                if result is None:  # bytes already in the archive
-                    if not writer.seen(source):  # pragma: no cover - known() said otherwise
-                        raise RuntimeError(f"{item.path}: input vanished from the archive")
-                    report.count(Outcome.UNCHANGED)
-                elif isinstance(result, ReadError):
-                    outcome = writer.quarantine(
-                        item.path, result.reason, item.data, item.format, item.line
-                    )
-                    report.count(outcome)
-                    report.problems.append(str(result))
-                else:
-                    report.count(writer.add(result, source))
+                report.count(writer.add(result, source))
+        store()
 
 
 def identify(archive: Archive, error: ReadError) -> Prepared | ReadError:

@@ -130,6 +130,14 @@ class Dialect:
         conn.set_progress_handler(clock, 1000)
         return clock.start
 
+    def insert_rows(
+        self, conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Insert new rows into a table, many at once (in the caller's transaction)."""
+        if rows:
+            marks = ", ".join("?" * len(columns))
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
     def stream(self, conn: Connection, sql: str) -> Iterator[tuple[Any, ...]]:
         """The rows of a query, a batch at a time (not all in memory at once)."""
         cursor = conn.execute(sql)
@@ -258,6 +266,18 @@ class Postgres(Dialect):
             conn.close()
             raise CablegateError(f"{url.safe()}: no archive there (run `cablegate ingest` first)")
         return conn
+
+    def insert_rows(
+        self, conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """By ``COPY``: one statement streamed to the server, not a round trip a row."""
+        if not rows:
+            return
+        assert isinstance(conn, PostgresConnection)
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with conn.raw.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def stream(self, conn: Connection, sql: str) -> Iterator[tuple[Any, ...]]:
         """Through a server-side cursor (call it inside a transaction)."""

@@ -18,6 +18,7 @@ import datetime as dt
 import getpass
 import hashlib
 import os
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -103,6 +104,17 @@ class Withdrawn:
     canonical_id: str
     versions: list[int]
     current: int | None
+
+
+VERSION_COLUMNS = (
+    "cable_id", "number", "text_sha256", "released", "ingested_at", "data", "release_at",
+    "published_at",
+)  # fmt: skip
+INPUT_COLUMNS = ("id", "sha256", "path", "row", "format", "ingested_at", "cable_id", "version")
+CABLE_COLUMNS = (
+    "id", "canonical_id", "current", "versions", "reference_id", "created", "released",
+    "classification", "origin", "subject", "sort_key",
+)  # fmt: skip
 
 
 def _columns(item: Prepared) -> tuple[str | None, ...]:
@@ -208,6 +220,89 @@ class Writer:
         self.conn.execute("UPDATE entries SET versions = ? WHERE id = ?", (count + 1, cable_id))
         self._store(cable_id, count + 1, item, source)
         return Outcome.VERSION
+
+    def add_many(self, items: list[tuple[Prepared, Source]]) -> list[Outcome]:
+        """Store parsed cables in order, as :meth:`add` one by one would, to the last row ID
+        and count, with a few set-based statements for the common case: a run of cables the
+        archive does not hold yet, public at once (each of those would take a dozen round
+        trips to a PostgreSQL server). Anything else (a new version, an input seen before,
+        a cable twice in the batch, private or scheduled input) goes through :meth:`add`,
+        after the run before it is written."""
+        known = self.known([source.sha256 for _, source in items])
+        held = self._held([item.canonical_id for item, _ in items])
+        outcomes: list[Outcome] = []
+        run: list[tuple[Prepared, Source]] = []
+        for item, source in items:
+            if self.visibility.now and source.sha256 not in known and item.canonical_id not in held:
+                run.append((item, source))
+            else:
+                self._add_new(run)
+                outcomes += [Outcome.NEW] * len(run)
+                run = []
+                outcomes.append(self.add(item, source))
+            known.add(source.sha256)
+            held.add(item.canonical_id)
+        self._add_new(run)
+        outcomes += [Outcome.NEW] * len(run)
+        return outcomes
+
+    def _held(self, canonical_ids: list[str]) -> set[str]:
+        """Which of these cable IDs the archive holds (public or not)."""
+        found: set[str] = set()
+        for start in range(0, len(canonical_ids), 500):
+            chunk = canonical_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT canonical_id FROM entries WHERE canonical_id IN ({marks})", chunk
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    def _add_new(self, run: list[tuple[Prepared, Source]]) -> None:
+        """Cables new to the archive, published at once (:meth:`add_many`): every row
+        :meth:`add` would write, in the same order and with the same IDs."""
+        if not run:
+            return
+        self._touch(len(run))
+        self._link_articles(*(item for item, _ in run))
+        entry = self._last("entries")
+        first_input, first_change = self._last("inputs") + 1, self._last("changes", "seq") + 1
+        entries, versions, inputs, cables, refs, tags, changes = ([] for _ in range(7))
+        counts: Counter[tuple[str, str]] = Counter()
+        for n, (item, source) in enumerate(run):
+            if item.released is None:
+                item = _released_at_ingest(item, self.visibility.undated or self.now)
+                self.dated_at_ingest += 1
+            cable_id = entry + n + 1
+            entries.append((cable_id, item.canonical_id, 1))
+            now = self.now
+            text = (item.text_sha256, item.released, now, item.data)
+            versions.append((cable_id, 1, *text, now, now))
+            where = (source.sha256, source.path, source.row, source.format)
+            inputs.append((first_input + n, *where, now, cable_id, 1))
+            cables.append((cable_id, item.canonical_id, 1, 1, *_columns(item)))
+            refs += [(cable_id, i, *ref) for i, ref in enumerate(item.refs)]
+            order = sort_key(item.released, item.created, item.canonical_id)
+            tags += [(cable_id, i, tag, order) for i, tag in enumerate(item.tags)]
+            counts.update(
+                browse_keys(
+                    item.released, item.created, item.origin, item.classification, item.tags
+                )
+            )
+            changes.append((first_change + n, cable_id, self.now))
+        insert = self.dialect.insert_rows
+        insert(self.conn, "entries", ("id", "canonical_id", "versions"), entries)
+        insert(self.conn, "versions", VERSION_COLUMNS, versions)
+        insert(self.conn, "inputs", INPUT_COLUMNS, inputs)
+        insert(self.conn, "cables", CABLE_COLUMNS, cables)
+        insert(self.conn, "refs", ("cable_id", "position", "kind", "target", "text", "label"), refs)
+        insert(self.conn, "tags", ("cable_id", "position", "tag", "sort_key"), tags)
+        insert(self.conn, "changes", ("seq", "cable_id", "at"), changes)
+        self._count_keys([(kind, key, delta) for (kind, key), delta in counts.items()])
+
+    def _last(self, table: str, key: str = "id") -> int:
+        """The largest row ID of a table (0: none; see :func:`_next`)."""
+        return int(self.conn.execute(f"SELECT coalesce(max({key}), 0) FROM {table}").fetchone()[0])
 
     def schedule(self, canonical_id: str, at: str | None, version: int | None = None) -> int:
         """Set when the unpublished versions of a cable (or just ``version``) become public
@@ -413,13 +508,13 @@ class Writer:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _touch(self) -> None:
+    def _touch(self, changes: int = 1) -> None:
         """Mark the archive changed: ``generation`` counts changes, ``modified`` is when."""
         self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('generation', '1'), ('modified', ?) "
+            "INSERT INTO meta (key, value) VALUES ('generation', ?), ('modified', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = CASE meta.key WHEN 'generation' "
-            "THEN CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT) ELSE excluded.value END",
-            (utc_now(),),
+            "THEN CAST(CAST(meta.value AS INTEGER) + ? AS TEXT) ELSE excluded.value END",
+            (str(changes), utc_now(), changes),
         )
 
     def _input(self, source: Source, cable_id: int, version: int, ignore: bool = False) -> None:
@@ -486,16 +581,38 @@ class Writer:
                 "SELECT tag FROM tags WHERE cable_id = ? ORDER BY position", (cable_id,)
             )
         ]
-        self._count_keys(browse_keys(released, created, origin, classification, tags), -1)
+        keys = browse_keys(released, created, origin, classification, tags)
+        self._count_keys([(kind, key, -1) for kind, key in keys])
         self.conn.execute("DELETE FROM refs WHERE cable_id = ?", (cable_id,))
         self.conn.execute("DELETE FROM tags WHERE cable_id = ?", (cable_id,))
         self.conn.execute("DELETE FROM cables WHERE id = ?", (cable_id,))
         self._changed(cable_id)
 
-    def _link_articles(self, item: Prepared) -> None:
-        """The press articles a site page lists, linked to its cable."""
-        for url, title in item.articles:
-            self._article(url, title, None, None, [item.canonical_id])
+    def _link_articles(self, *items: Prepared) -> None:
+        """The press articles site pages list, linked to their cables: the rows one
+        :meth:`article` call per link would write, in that order, a statement for each
+        table."""
+        links = [(url, title, item.canonical_id) for item in items for url, title in item.articles]
+        if not links:
+            return
+        self.conn.executemany(
+            "INSERT INTO articles (id, url, title, outlet, published) "
+            f"VALUES ({_next('articles')}, ?, ?, NULL, NULL) "
+            "ON CONFLICT (url) DO UPDATE SET title = coalesce(excluded.title, articles.title)",
+            [(url, title) for url, title, _ in links],
+        )
+        urls = sorted({url for url, _, _ in links})
+        ids: dict[str, int] = {}
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT url, id FROM articles WHERE url IN ({marks})"
+            ids.update((url, int(i)) for url, i in self.conn.execute(sql, chunk))
+        self.conn.executemany(
+            "INSERT INTO article_cables (id, article_id, canonical_id) "
+            f"VALUES ({_next('article_cables')}, ?, ?) ON CONFLICT DO NOTHING",
+            [(ids[url], cid) for url, _, cid in links],
+        )
 
     def _changed(self, cable_id: int) -> None:
         """Log that a cable's public record changed (the search index catches up from the
@@ -517,7 +634,8 @@ class Writer:
                 "SELECT tag FROM tags WHERE cable_id = ? ORDER BY position", (cable_id,)
             )
         ]
-        self._count_keys(browse_keys(released, created, origin, classification, old_tags), -1)
+        keys = browse_keys(released, created, origin, classification, old_tags)
+        self._count_keys([(kind, key, -1) for kind, key in keys])
         self.conn.execute(
             "UPDATE cables SET current = ?, reference_id = ?, created = ?, released = ?, "
             "classification = ?, origin = ?, subject = ?, sort_key = ? WHERE id = ?",
@@ -543,13 +661,14 @@ class Writer:
 
     def _count(self, item: Prepared, delta: int) -> None:
         keys = browse_keys(item.released, item.created, item.origin, item.classification, item.tags)
-        self._count_keys(keys, delta)
+        self._count_keys([(kind, key, delta) for kind, key in keys])
 
-    def _count_keys(self, keys: list[tuple[str, str]], delta: int) -> None:
+    def _count_keys(self, counts: list[tuple[str, str, int]]) -> None:
+        """Add to browse counts: (kind, key, how many more or fewer)."""
         self.conn.executemany(
             "INSERT INTO browse (kind, key, count) VALUES (?, ?, ?) "
             "ON CONFLICT (kind, key) DO UPDATE SET count = browse.count + excluded.count",
-            [(kind, key, delta) for kind, key in keys],
+            counts,
         )
-        if delta < 0:
+        if any(delta < 0 for _, _, delta in counts):
             self.conn.execute("DELETE FROM browse WHERE count <= 0")
