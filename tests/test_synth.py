@@ -13,6 +13,7 @@ from cablegate.archive import Archive
 from cablegate.cli import app
 from cablegate.ingest import ingest
 from cablegate.model import Cable
+from cablegate.parse.ids import canonical_id, split_id
 from cablegate.readers.collect import read_bytes
 from cablegate.synth import Synthesizer, load_months, write_synthetic
 from tests.conftest import CORPUS, NewDb, iter_tar_html, requires_corpus
@@ -52,8 +53,45 @@ def test_synthetic_cables_follow_the_real_ids_and_months(
     levels = Counter(c.classification for c in cables)
     assert levels["CONFIDENTIAL"] > levels["SECRET"] > 0  # the release's proportions
     assert len({c.body for c in cables}) == 2_000  # recombined, not copied
-    every = list(Synthesizer(months, templates).cables(10**6))
-    assert [c.reference_id for c in every] == [ref for ref, _ in months]
+    every = [ref for ref, _ in Synthesizer(months, templates).pick(len(months))]
+    assert every == [ref for ref, _ in months]
+
+
+def test_beyond_the_release_a_collection_grows_with_1970s_cables_as_plusd_did(
+    months: list[tuple[str, int]], templates: list[Cable]
+) -> None:
+    """PlusD's 2,325,961 records: the release, then 1973-1979 cables (the Kissinger and
+    Carter collections) from the release's posts and months; a smaller collection is a
+    prefix of a larger one, and its IDs are new and unique."""
+    extra = 30_000
+    picked = list(Synthesizer(months, templates, seed=5).pick(len(months) + extra))
+    assert picked[: len(months)] == months
+    added = picked[len(months) :]
+    assert len(added) == extra and len({ref for ref, _ in picked}) == len(picked)
+    years = Counter(1900 + int(ref[:2]) for ref, _ in added)
+    assert set(years) == set(range(1973, 1980))
+    assert years[1979] > years[1977] > 0.6 * years[1973]  # Carter III > Carter I ~ 1 Kissinger year
+    stations = Counter(parts[1] for ref, _ in added if (parts := split_id(ref)))
+    real_stations = Counter(parts[1] for ref, _ in months if (parts := split_id(ref)))
+    assert sum(stations.values()) == extra
+    assert stations.most_common(1)[0][0] == real_stations.most_common(1)[0][0]  # STATE
+    assert set(stations) <= set(real_stations)
+    real_months = Counter(m for _, m in months)
+    got_months = Counter(m for _, m in added)
+    for m in range(1, 13):  # the release's seasons, within sampling noise
+        assert abs(got_months[m] / extra - real_months[m] / len(months)) < 0.01
+    smaller = list(Synthesizer(months, templates, seed=5).pick(len(months) + 1_000))
+    assert smaller == picked[: len(months) + 1_000]
+    made = list(
+        itertools.islice(
+            Synthesizer(months, templates, seed=5).cables(len(months) + 50), len(months), None
+        )
+    )
+    assert [c.reference_id for c in made] == [ref for ref, _ in added[:50]]
+    for cable, (_, month) in zip(made, added[:50], strict=True):
+        assert cable.created is not None and cable.created.month == month
+        assert 1973 <= cable.created.year <= 1979
+        assert cable.canonical_id == canonical_id(cable.reference_id)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "text"])

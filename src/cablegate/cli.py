@@ -1146,7 +1146,12 @@ def verify(
 def synth(
     out: Annotated[Path, typer.Argument(help="Folder to write the synthetic collection to.")],
     count: Annotated[
-        int, typer.Option(min=1, help="How many cables (251287: the full release).")
+        int,
+        typer.Option(
+            min=1,
+            help="How many cables (251287: the full release; beyond it, 1973-1979 cables are "
+            "added as PlusD's were, 2325961: PlusD's size).",
+        ),
     ] = 1000,
     output: Annotated[str, typer.Option("--format", help="csv (one cables.csv) or text.")] = "csv",
     corpus: Annotated[

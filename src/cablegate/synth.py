@@ -4,12 +4,21 @@ IDs and creation months come from ``metadata/cable2month.csv.gz`` (all 251,287 c
 full release); classifications follow the release's published totals; the text is recombined
 from real cables: the opening (classification line, TAGS, SUBJECT, REF) of one real cable and
 the numbered paragraphs of another, with the new ID, date and classification written in.
+
+Beyond the release's 251,287 cables a collection grows as WikiLeaks' Public Library of US
+Diplomacy (PlusD) did, with the 1970s cables of State's archive (:data:`PLUSD_YEARS`): each
+takes the station and month of a cable of the release drawn at random (so posts and seasons
+follow the real distribution), a year drawn by the size of those collections, and the next
+number of that station in that year. ``cables(n)`` for a smaller ``n`` is a prefix of the
+same call for a larger one, so a benchmark can measure a curve (250k, 500k, 1M ...) of one
+collection. Everything is made one cable at a time: nothing holds the collection.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import itertools
 import random
 import re
 from collections.abc import Iterator
@@ -31,6 +40,23 @@ RELEASE_CLASSIFICATIONS = {
     "SECRET//NOFORN": 4_330,
 }
 """Cables per classification in the full release of 251,287."""
+
+PLUSD_YEARS = {
+    1973: 426_875,
+    1974: 426_875,
+    1975: 426_875,
+    1976: 426_875,
+    1977: 367_174,
+    1978: 500_577,
+    1979: 531_525,
+}
+"""Records per year of PlusD's 1970s collections, the weights of the years a collection
+larger than the release is extended with: the Kissinger Cables (2013, 1,707,500 records of
+1973-1976, spread evenly here as their split by year is not given), the Carter Cables (2014,
+367,174 of 1977; with them and the release PlusD held 2,325,961 records), Carter II (2015,
+1978) and Carter III (2016, 1979)."""
+PLUSD_SIZE = 2_325_961
+"""Records PlusD held with the release, the Kissinger and the first Carter cables."""
 
 _SPACED = {
     "UNCLASSIFIED": "UNCLAS",
@@ -64,6 +90,7 @@ class Synthesizer:
         if not self.templates:
             raise ValueError("no template cables (with numbered paragraphs) to recombine")
         self.months = months
+        self.seed = seed
         self.random = random.Random(seed)
         self.origins: dict[str, str] = {}
         for t in templates:
@@ -73,12 +100,34 @@ class Synthesizer:
         self.levels = list(RELEASE_CLASSIFICATIONS)
         self.weights = list(RELEASE_CLASSIFICATIONS.values())
 
-    def pick(self, count: int) -> list[tuple[str, int]]:
-        """``count`` IDs with their months (all of them, in file order, when count >= total)."""
-        if count >= len(self.months):
-            return list(self.months)
-        chosen = sorted(self.random.sample(range(len(self.months)), count))
-        return [self.months[i] for i in chosen]
+    def pick(self, count: int) -> Iterator[tuple[str, int]]:
+        """``count`` IDs with their months: the release's own (a sample in file order, or
+        all of them), then as many 1970s cables as it takes (:data:`PLUSD_YEARS`)."""
+        if count < len(self.months):
+            chosen = sorted(self.random.sample(range(len(self.months)), count))
+            yield from (self.months[i] for i in chosen)
+            return
+        yield from self.months
+        yield from itertools.islice(self.extension(), count - len(self.months))
+
+    def extension(self) -> Iterator[tuple[str, int]]:
+        """1970s cables, without end: (reference ID, month), IDs unique and new to the
+        release."""
+        rnd = random.Random(f"plusd-{self.seed}")  # apart: the texts' draws stay as they were
+        taken = {ref for ref, _ in self.months}
+        years, weights = list(PLUSD_YEARS), list(PLUSD_YEARS.values())
+        numbers: dict[tuple[int, str], int] = {}
+        while True:
+            model, month = self.months[rnd.randrange(len(self.months))]
+            parts = split_id(model)
+            if parts is None:  # (a few of the release's IDs name no station)
+                continue
+            year, station = rnd.choices(years, weights)[0], parts[1]
+            number = numbers.get((year, station), 0) + rnd.randint(1, 3)
+            numbers[(year, station)] = number
+            ref_id = f"{year % 100:02d}{station}{number}"
+            if ref_id not in taken:
+                yield ref_id, month
 
     def cable(self, ref_id: str, month: int) -> Cable:
         rnd = self.random
