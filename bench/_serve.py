@@ -1,4 +1,5 @@
-"""Start ``cablegate serve`` on a free loopback port for a benchmark."""
+"""What the benchmarks share: ``cablegate serve`` on a free loopback port, the names of
+their archives."""
 
 from __future__ import annotations
 
@@ -49,3 +50,9 @@ def serve(
             time.sleep(0.2)
     proc.kill()
     raise SystemExit("cablegate serve did not start")
+
+
+def synthetic_name(count: int) -> str:
+    """The synthetic archive of a size (SQLite file stem in ``--work``, PostgreSQL database),
+    as ``bench/ingest.py --count`` makes it."""
+    return "synthetic" if count == 251_287 else f"synthetic-{count}"

@@ -6,8 +6,11 @@ process alone and its whole process tree, sampled from /proc), and the database 
 collections:
 
 1. real: the 6,712 cable pages of ``cablegate-site.tar.xz``;
-2. synthetic: ``--count`` cables (default 251,287, the full release) written by
-   ``cablegate synth`` as one ``cables.csv``, the format the full release came in.
+2. synthetic: ``--count`` cables (default 251,287, the full release; beyond it PlusD's
+   1970s cables, 2,300,000 for PlusD's size) written by ``cablegate synth`` as one
+   ``cables.csv``, the format the full release came in. The archive is named
+   ``synthetic`` (the release's size) or ``synthetic-COUNT``, as ``bench/search.py`` and
+   ``bench/site.py --count`` find it.
 
 PostgreSQL: the server at ``--pg`` (``postgresql://user@host:port``, a role that may create
 databases), else a throwaway one started here on loopback (as the tests do), with the
@@ -34,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CABLEGATE = [sys.executable, "-m", "cablegate.cli"]
+
+from _serve import synthetic_name  # noqa: E402
 
 
 def tree_rss(pid: int) -> tuple[int, int]:
@@ -85,6 +90,15 @@ def database_mib(db: str) -> float:
     return size / 2**20
 
 
+def index_mib(db: str) -> float:
+    from cablegate.archive import Archive
+    from cablegate.search.index import default_path
+
+    with Archive.open(db, create=False) as archive:
+        path = default_path(archive)
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
 def run_ingest(source: Path, db: str, jobs: int) -> dict[str, float]:
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -93,9 +107,11 @@ def run_ingest(source: Path, db: str, jobs: int) -> dict[str, float]:
         text=True,
     )
     peak_main = peak_tree = 0
+    samples: list[int] = []
     while proc.poll() is None:
         main, tree = tree_rss(proc.pid)
         peak_main, peak_tree = max(peak_main, main), max(peak_tree, tree)
+        samples.append(main)
         time.sleep(0.25)
     seconds = time.perf_counter() - started
     summary = proc.stderr.read() if proc.stderr else ""
@@ -114,7 +130,12 @@ def run_ingest(source: Path, db: str, jobs: int) -> dict[str, float]:
         "rss_main": peak_main / 2**20,
         "rss_tree": peak_tree / 2**20,
         "db_mib": database_mib(db),
+        "index_mib": index_mib(db),
         "summary": " ".join(summary.split()),
+        # the ingest process's RSS at each tenth of its run: flat, or growing with the input
+        "rss_curve": [samples[len(samples) * k // 10] / 2**20 for k in range(1, 10)]
+        if samples
+        else [],
     }
 
 
@@ -122,9 +143,12 @@ def report(name: str, r: dict) -> None:
     print(
         f"{name}: {r['cables']:,} cables ({r['versions']:,} versions) in {r['seconds']:.1f} s "
         f"= {r['rate']:,.0f} cables/s; peak RSS {r['rss_main']:.0f} MiB ingest process, "
-        f"{r['rss_tree']:.0f} MiB with workers; database {r['db_mib']:,.0f} MiB",
+        f"{r['rss_tree']:.0f} MiB with workers; database {r['db_mib']:,.0f} MiB, "
+        f"search index {r['index_mib']:,.0f} MiB",
         flush=True,
     )
+    curve = ", ".join(f"{mib:,.0f}" for mib in r["rss_curve"])
+    print(f"    ingest process RSS at each tenth of the run (MiB): {curve}", flush=True)
     print(f"    {r['summary']}", flush=True)
 
 
@@ -186,7 +210,7 @@ def run_all(args: argparse.Namespace, backends: list[str]) -> None:
         print(f"synthesised {args.count:,} cables in {time.perf_counter() - started:.0f} s")
     size = (synthetic / "cables.csv").stat().st_size / 2**20
     for backend in backends:
-        db = fresh(backend, "synthetic", args.work, args.pg)
+        db = fresh(backend, synthetic_name(args.count), args.work, args.pg)
         result = run_ingest(synthetic, db, args.jobs)
         report(f"{backend}: synthetic ({args.count:,} cables, cables.csv of {size:,.0f} MiB)",
                result)  # fmt: skip

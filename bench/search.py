@@ -34,6 +34,10 @@ The mix is drawn from the SQLite archive and asked of both backends alike.
     .venv/bin/python bench/search.py [--work /tmp/cablegate-bench] [--queries 1000]
                                      [--only real|synthetic] [--workers 2]
                                      [--backends sqlite,postgresql] [--pg URL]
+                                     [--count 251287]
+
+``--count``: which synthetic archive (``bench/ingest.py --count``): the release's 251,287
+cables by default; e.g. 2300000 for PlusD's size.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from _serve import serve  # noqa: E402
+from _serve import serve, synthetic_name  # noqa: E402
 from cablegate.archive import Archive  # noqa: E402
 from cablegate.search import search  # noqa: E402
 from cablegate.search.engine import FACET_CACHE_ENV  # noqa: E402
@@ -272,21 +276,23 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg", default=os.environ.get("CABLEGATE_BENCH_PG"))
     parser.add_argument("--seconds", type=int, default=20, help="wrk's run")
+    parser.add_argument("--count", type=int, default=251_287, help="the synthetic archive's")
     parser.add_argument(
         "--keep-index", action="store_true", help="no rebuild: the index as it is (its size)"
     )
     args = parser.parse_args()
     os.environ[FACET_CACHE_ENV] = "0"  # every query counts its facets (also in servers)
-    for name in ("real", "synthetic"):
-        if args.only and name != args.only:
+    for kind, name in (("real", "real"), ("synthetic", synthetic_name(args.count))):
+        if args.only and kind != args.only:
             continue
         sqlite_db = args.work / f"{name}.db"
-        if not sqlite_db.exists():
+        if "sqlite" in args.backends and not sqlite_db.exists():
             print(f"{name}: {sqlite_db} missing; run bench/ingest.py first", flush=True)
             continue
-        mix = query_mix(str(sqlite_db), args.queries)
+        pg_db = f"{args.pg}/{name}"
+        mix = query_mix(str(sqlite_db) if sqlite_db.exists() else pg_db, args.queries)
         for backend in args.backends.split(","):
-            db = str(sqlite_db) if backend == "sqlite" else f"{args.pg}/{name}"
+            db = str(sqlite_db) if backend == "sqlite" else pg_db
             bench(
                 f"{backend}: {name}",
                 db,

@@ -1,7 +1,9 @@
 """The website at real and full scale: pages served per second, latency, static build time.
 
 For each archive (the 6,712 real cable pages, and ``--count`` synthetic cables, default the
-full release of 251,287, ingested by ``bench/ingest.py`` into ``--work``):
+full release of 251,287, ingested by ``bench/ingest.py`` into ``--work``), on each of
+``--backends`` (SQLite files in ``--work``; PostgreSQL databases of the same names on the
+``--pg`` server):
 
 1. ``cablegate serve`` on loopback (``--workers`` processes), loaded by ``wrk`` (``--threads``
    threads, ``--connections`` connections, ``--seconds`` per run) requesting cable pages
@@ -18,7 +20,8 @@ full release of 251,287, ingested by ``bench/ingest.py`` into ``--work``):
 
     .venv/bin/python bench/site.py [--work /tmp/cablegate-bench] [--seconds 20]
                                    [--workers 2] [--skip-build] [--skip-serve]
-                                   [--only real|synthetic]
+                                   [--only real|synthetic] [--count 251287]
+                                   [--backends sqlite,postgresql] [--pg URL]
 
 Needs ``wrk`` (apt-get install wrk) unless ``--skip-serve``; ``chromium`` for 3.
 """
@@ -31,7 +34,6 @@ import os
 import random
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -40,8 +42,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from _serve import CABLEGATE, WRK_REQUESTS, serve  # noqa: E402
+from _serve import CABLEGATE, WRK_REQUESTS, serve, synthetic_name  # noqa: E402
 from cablegate import urls  # noqa: E402
+from cablegate.archive import Archive  # noqa: E402
+from cablegate.errors import CablegateError  # noqa: E402
 
 WRK_SCRIPT = (
     WRK_REQUESTS
@@ -57,15 +61,15 @@ end
 )
 
 
-def cable_paths(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT canonical_id, created FROM cables").fetchall()
-    return [urls.cable_url(cid, created) for cid, created in rows]
+def cable_paths(db: str) -> list[str]:
+    with Archive.open(db, create=False) as archive:
+        return [urls.cable_url(cid, created) for cid, created, _, _ in archive.page_keys()]
 
 
-def browse_paths(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
-        keys = conn.execute("SELECT kind, key, count FROM browse").fetchall()
+def browse_paths(db: str) -> list[str]:
+    with Archive.open(db, create=False) as archive:
+        kinds = ("reldate", "month", "tag", "classification")
+        keys = [(kind, key, count) for kind in kinds for key, count in archive.browse(kind)]
     paths = []
     for kind, key, count in keys:
         pages = range(max(1, -(-count // 50)))
@@ -208,7 +212,7 @@ def folder_mib(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
 
 
-def build(db: Path, out: Path) -> tuple[dict, dict]:
+def build(db: str, out: Path) -> tuple[dict, dict]:
     shutil.rmtree(out, ignore_errors=True)
     results = []
     for _ in range(2):
@@ -243,68 +247,77 @@ def main() -> None:
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--skip-serve", action="store_true", help="No wrk runs.")
     parser.add_argument("--only", choices=["real", "synthetic"])
+    parser.add_argument("--count", type=int, default=251_287, help="the synthetic archive's")
+    parser.add_argument("--backends", default="sqlite")
+    parser.add_argument("--pg", default=os.environ.get("CABLEGATE_BENCH_PG"))
     args = parser.parse_args()
     if not shutil.which("wrk") and not args.skip_serve:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
-    archives = {"real": args.work / "real.db", "synthetic": args.work / "synthetic.db"}
-    for name, db in archives.items():
-        if args.only and name != args.only:
+    for kind, name in (("real", "real"), ("synthetic", synthetic_name(args.count))):
+        if args.only and kind != args.only:
             continue
-        if not db.exists():
-            print(f"{name}: {db} missing; run bench/ingest.py first", flush=True)
-            continue
-        with sqlite3.connect(db) as conn:
-            cables = conn.execute("SELECT count(*) FROM cables").fetchone()[0]
-        proc, base = serve(db, args.workers) if not args.skip_serve else (None, "")
-        try:
-            serving = [] if proc is None else [("cable", cable_paths(db))]
-            serving += [] if proc is None else [("browse", browse_paths(db))]
-            for kind, paths in serving:
-                r = load(base, paths, args, args.work)
-                print(
-                    f"{name} ({cables:,} cables), {kind} pages from {len(paths):,}: "
-                    f"{r['rate']:,.0f} pages/s, p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, "
-                    f"p99 {r['p99']:.1f} ms, {r['errors']} errors, "
-                    f"{r['bytes'] / r['requests'] / 1024:.1f} KiB/page "
-                    f"({args.workers} server processes, wrk -t{args.threads} "
-                    f"-c{args.connections} -d{args.seconds}s)",
-                    flush=True,
-                )
-        finally:
-            if proc is not None:
-                proc.terminate()
-                proc.wait(30)
-        out = args.work / f"www-{name}"
-        if not args.skip_build:
-            first, again = build(db, out)
-            for label, b in (("static build", first), ("rebuild, nothing changed", again)):
-                print(
-                    f"{name} {label}: {b['files']:,} files, {b['mib']:,.0f} MiB, "
-                    f"{b['written']:,} written in {b['seconds']:.1f} s "
-                    f"({b['files'] / b['seconds']:,.0f} files/s), exit {b['rc']}; "
-                    f"search index {b['search_seconds']:.1f} s: {b['search']}",
-                    flush=True,
-                )
-            index, whole = folder_mib(out / "pagefind"), folder_mib(out)
-            pages = first["seconds"] - first["search_seconds"]
+        for backend in args.backends.split(","):
+            db = str(args.work / f"{name}.db") if backend == "sqlite" else f"{args.pg}/{name}"
+            run(f"{backend}: {name}", db, args.work / f"www-{name}-{backend}", args)
+
+
+def run(label: str, db: str, out: Path, args: argparse.Namespace) -> None:
+    """Serve, build and search the mirror of one archive (see the module's doc)."""
+    try:
+        with Archive.open(db, create=False) as archive:
+            cables = archive.stats().cables
+    except CablegateError as exc:
+        print(f"{label}: {exc}; run bench/ingest.py first", flush=True)
+        return
+    proc, base = serve(db, args.workers) if not args.skip_serve else (None, "")
+    try:
+        serving = [] if proc is None else [("cable", cable_paths(db))]
+        serving += [] if proc is None else [("browse", browse_paths(db))]
+        for kind, paths in serving:
+            r = load(base, paths, args, args.work)
             print(
-                f"{name} static search index: {first['search_seconds']:.1f} s "
-                f"(+{first['search_seconds'] / pages:.0%} on the pages' {pages:.1f} s), "
-                f"{index:,.0f} MiB in {sum(1 for _ in (out / 'pagefind').rglob('*')):,} files "
-                f"(+{index / (whole - index):.0%} on the pages' {whole - index:,.0f} MiB)",
+                f"{label} ({cables:,} cables), {kind} pages from {len(paths):,}: "
+                f"{r['rate']:,.0f} pages/s, p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, "
+                f"p99 {r['p99']:.1f} ms, {r['errors']} errors, "
+                f"{r['bytes'] / r['requests'] / 1024:.1f} KiB/page "
+                f"({args.workers} server processes, wrk -t{args.threads} "
+                f"-c{args.connections} -d{args.seconds}s)",
                 flush=True,
             )
-        if (out / "pagefind" / "index.json").is_file():
-            r = browser_search(out)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
+    if not args.skip_build:
+        first, again = build(db, out)
+        for what, b in (("static build", first), ("rebuild, nothing changed", again)):
             print(
-                f"{name} search in Chromium ({r['queries']} queries, ms): Pagefind's start "
-                f"p50 {r['init_p50']:.0f}; cold results p50 {r['cold_results_p50']:.0f} p95 "
-                f"{r['cold_results_p95']:.0f}, shown (+20 results' data) p50 "
-                f"{r['cold_shown_p50']:.0f} p95 {r['cold_shown_p95']:.0f}; warm results p50 "
-                f"{r['warm_results_p50']:.0f} p95 {r['warm_results_p95']:.0f}, shown p50 "
-                f"{r['warm_shown_p50']:.0f} p95 {r['warm_shown_p95']:.0f}; found {r['found']}",
+                f"{label} {what}: {b['files']:,} files, {b['mib']:,.0f} MiB, "
+                f"{b['written']:,} written in {b['seconds']:.1f} s "
+                f"({b['files'] / b['seconds']:,.0f} files/s), exit {b['rc']}; "
+                f"search index {b['search_seconds']:.1f} s: {b['search']}",
                 flush=True,
             )
+        index, whole = folder_mib(out / "pagefind"), folder_mib(out)
+        pages = first["seconds"] - first["search_seconds"]
+        print(
+            f"{label} static search index: {first['search_seconds']:.1f} s "
+            f"(+{first['search_seconds'] / pages:.0%} on the pages' {pages:.1f} s), "
+            f"{index:,.0f} MiB in {sum(1 for _ in (out / 'pagefind').rglob('*')):,} files "
+            f"(+{index / (whole - index):.0%} on the pages' {whole - index:,.0f} MiB)",
+            flush=True,
+        )
+    if (out / "pagefind" / "index.json").is_file():
+        r = browser_search(out)
+        print(
+            f"{label} search in Chromium ({r['queries']} queries, ms): Pagefind's start "
+            f"p50 {r['init_p50']:.0f}; cold results p50 {r['cold_results_p50']:.0f} p95 "
+            f"{r['cold_results_p95']:.0f}, shown (+20 results' data) p50 "
+            f"{r['cold_shown_p50']:.0f} p95 {r['cold_shown_p95']:.0f}; warm results p50 "
+            f"{r['warm_results_p50']:.0f} p95 {r['warm_results_p95']:.0f}, shown p50 "
+            f"{r['warm_shown_p50']:.0f} p95 {r['warm_shown_p95']:.0f}; found {r['found']}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
