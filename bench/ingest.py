@@ -19,7 +19,7 @@ server's default durability settings.
     .venv/bin/python bench/ingest.py [--corpus ../shared/corpus] [--count 251287]
                                      [--work /tmp/cablegate-bench] [--jobs 0]
                                      [--backends sqlite,postgresql] [--pg URL]
-                                     [--skip-real] [--skip-synthetic]
+                                     [--skip-real] [--skip-synthetic] [--no-index]
 
 The ingest summary says how much of the time went to bringing the search index up to date
 after each batch ("of which N s for the search index").
@@ -69,6 +69,7 @@ def fresh(backend: str, name: str, work: Path, pg: str | None) -> str:
     if backend == "sqlite":
         for suffix in ("", "-wal", "-shm"):
             Path(f"{work / name}.db{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(work / f"{name}.index", ignore_errors=True)  # and its search index
         return str(work / f"{name}.db")
     import psycopg
 
@@ -76,6 +77,11 @@ def fresh(backend: str, name: str, work: Path, pg: str | None) -> str:
     with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
+    from cablegate.archive import Archive
+    from cablegate.search.index import default_path
+
+    with Archive.open(f"{pg}/{name}") as archive:  # and its search index of an earlier run
+        shutil.rmtree(default_path(archive), ignore_errors=True)
     return f"{pg}/{name}"
 
 
@@ -96,13 +102,16 @@ def index_mib(db: str) -> float:
 
     with Archive.open(db, create=False) as archive:
         path = default_path(archive)
+    if not path.exists():  # --no-index
+        return 0.0
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
-def run_ingest(source: Path, db: str, jobs: int) -> dict[str, float]:
+def run_ingest(source: Path, db: str, jobs: int, no_index: bool = False) -> dict[str, float]:
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [*CABLEGATE, "ingest", str(source), "--db", db, "-q", "-j", str(jobs)],
+        [*CABLEGATE, "ingest", str(source), "--db", db, "-q", "-j", str(jobs)]
+        + ["--no-index"] * no_index,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -162,6 +171,9 @@ def main() -> None:
     parser.add_argument("--skip-synthetic", action="store_true")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg", default=os.environ.get("CABLEGATE_BENCH_PG"))
+    parser.add_argument(
+        "--no-index", action="store_true", help="ingest --no-index: no search index kept"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     backends = args.backends.split(",")
@@ -185,7 +197,7 @@ def run_all(args: argparse.Namespace, backends: list[str]) -> None:
     print(f"cores: {os.cpu_count()}, jobs: {args.jobs or os.cpu_count()}", flush=True)
     for backend in backends if not args.skip_real else []:
         db = fresh(backend, "real", args.work, args.pg)
-        real = run_ingest(args.corpus / "cablegate-site.tar.xz", db, args.jobs)
+        real = run_ingest(args.corpus / "cablegate-site.tar.xz", db, args.jobs, args.no_index)
         report(f"{backend}: real (cablegate-site.tar.xz)", real)
     if args.skip_synthetic:
         return
@@ -211,7 +223,7 @@ def run_all(args: argparse.Namespace, backends: list[str]) -> None:
     size = (synthetic / "cables.csv").stat().st_size / 2**20
     for backend in backends:
         db = fresh(backend, synthetic_name(args.count), args.work, args.pg)
-        result = run_ingest(synthetic, db, args.jobs)
+        result = run_ingest(synthetic, db, args.jobs, args.no_index)
         report(f"{backend}: synthetic ({args.count:,} cables, cables.csv of {size:,.0f} MiB)",
                result)  # fmt: skip
 

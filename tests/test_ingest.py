@@ -330,3 +330,30 @@ def test_batched_writes_give_the_rows_one_by_one_writes_give(
             "SELECT value FROM meta WHERE key = 'generation'",
         ):
             assert archive.conn.execute(sql).fetchall() == other.conn.execute(sql).fetchall()
+
+
+def test_an_ingest_without_the_index_leaves_it_to_catch_up_when_next_used(
+    new_db: NewDb, tmp_path: Path, pages: list[tuple[str, bytes]]
+) -> None:
+    """``ingest --no-index`` (a PostgreSQL archive's ingest host: every web server keeps its
+    own index) writes no index; a search afterwards catches up and finds every cable."""
+    from cablegate.search.engine import all_hits
+    from cablegate.search.index import default_path
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name, data in pages[:10]:
+        (folder / Path(name).name).write_bytes(data)
+    db = new_db("noindex")
+    index = tmp_path / "noindex.index"
+    result = CliRunner().invoke(
+        app, ["ingest", str(folder), "--db", db, "--index", str(index), "--no-index", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "10 new cables" in result.output
+    with Archive.open(db, create=False) as archive:
+        assert not index.exists() and not default_path(archive).exists()
+        ids = set(archive.ids())
+        hits = {hit.canonical_id for hit in all_hits(archive, "the OR embassy")}
+        assert hits == ids and len(ids) == 10
+        assert default_path(archive).exists()  # caught up when first used

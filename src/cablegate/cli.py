@@ -299,6 +299,15 @@ def ingest(
             "skipped, and counted).",
         ),
     ] = False,
+    no_index: Annotated[
+        bool,
+        typer.Option(
+            "--no-index",
+            help="Keep no search index on this machine up to date as you go (a PostgreSQL "
+            "archive's web servers each keep their own); an index catches up by itself "
+            "when next used.",
+        ),
+    ] = False,
 ) -> None:
     """Read cables into the archive: new cables, new versions, bad input to quarantine.
     What they bring is public at once unless --private or --release-at."""
@@ -322,6 +331,7 @@ def ingest(
             progress=update,
             visibility=visibility,
             follow_links=follow_links,
+            update_index=not no_index,
         )
     for problem in report.problems[:20]:
         err.print(f"[yellow]quarantined[/yellow] {escape(problem)}", highlight=False)

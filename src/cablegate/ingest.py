@@ -7,6 +7,7 @@ whose bytes are already stored are no-ops, the rest is written as if for the fir
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -155,6 +156,10 @@ def _catch_up(archive: Archive, report: Report) -> None:
     report.index_seconds += time.perf_counter() - started
 
 
+def _no_index(archive: Archive, report: Report) -> None:
+    """No search index to bring up to date (``ingest(update_index=False)``)."""
+
+
 def ingest(
     archive: Archive,
     paths: Iterable[str | os.PathLike[str]],
@@ -162,10 +167,14 @@ def ingest(
     progress: Progress | None = None,
     visibility: Visibility = PUBLIC,
     follow_links: bool = False,
+    update_index: bool = True,
 ) -> Report:
     """Read every input under ``paths`` into the archive; see :class:`Report`. What they
     bring is public at once (by default), private, or scheduled (``visibility``).
-    ``follow_links``: follow symbolic links out of the folders given too."""
+    ``follow_links``: follow symbolic links out of the folders given too.
+    ``update_index``: bring this machine's search index up to date after each batch (not:
+    it catches up by itself when it is next used, as every web server's own index of a
+    PostgreSQL archive does)."""
     paths = [Path(p) for p in paths]
     jobs = jobs or os.cpu_count() or 1
     report = Report()
@@ -176,8 +185,9 @@ def ingest(
     writer = archive.writer(utc_now(), visibility)
     pool = workers.pool(jobs) if jobs > 1 else None
     pending: deque[_Batch] = deque()
-    index = search_index.for_archive(archive)
-    with index.writing():  # one index writer for the whole run
+    index = search_index.for_archive(archive) if update_index else None
+    catch_up = _catch_up if update_index else _no_index
+    with index.writing() if index else contextlib.nullcontext():  # one writer for the run
         try:
             for batch in _batches(iter_documents(paths, meter, follow_links)):
                 known = writer.known(list(batch.shas.values()))
@@ -187,11 +197,11 @@ def ingest(
                 pending.append(batch)
                 while len(pending) > 2 * jobs:
                     _write(archive, writer, pending.popleft(), report)
-                    _catch_up(archive, report)  # the index catches up after each commit
+                    catch_up(archive, report)  # the index catches up after each commit
                     _tick(progress, report, started, meter.position, total)
             while pending:
                 _write(archive, writer, pending.popleft(), report)
-                _catch_up(archive, report)
+                catch_up(archive, report)
                 _tick(progress, report, started, meter.position, total)
         finally:
             if pool is not None:
@@ -199,7 +209,7 @@ def ingest(
         merging = time.perf_counter()  # leaving the block waits for the index's merges
     report.index_seconds += time.perf_counter() - merging
     archive.publish_due()  # a release time given in the past
-    _catch_up(archive, report)
+    catch_up(archive, report)
     report.dated = writer.dated_at_ingest
     report.seconds = time.perf_counter() - started
     return report
