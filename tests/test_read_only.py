@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from cablegate.archive import Archive
 from cablegate.archive.db import DB_ERRORS
+from cablegate.archive.pool import ArchivePool
 from cablegate.errors import CablegateError
 from cablegate.ingest import ingest
 from cablegate.site.app import create_app
@@ -64,7 +65,15 @@ def test_the_web_server_reads_through_a_connection_that_cannot_write(
         opened.append((bool(kwargs.get("read_only")), archive))
         return archive
 
+    real_borrow = ArchivePool.borrow
+
+    def recording_borrow(pool: ArchivePool) -> Archive:  # PostgreSQL: from the pools
+        archive = real_borrow(pool)
+        opened.append((pool.read_only, archive))
+        return archive
+
     monkeypatch.setattr(Archive, "open", classmethod(recording_open))
+    monkeypatch.setattr(ArchivePool, "borrow", recording_borrow)
     client = TestClient(create_app(seeded))
     with Archive.open(seeded) as archive:
         cable = archive.cable(SEED_ID)

@@ -107,6 +107,16 @@ def _count(value: str) -> int:
     return count
 
 
+def _positive(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        raise ValueError("not a whole number (1 or more)") from None
+    if count < 1:
+        raise ValueError("not a whole number (1 or more)")
+    return count
+
+
 LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -210,6 +220,19 @@ QUERY_TIMEOUT = Setting[float](
     "PostgreSQL: each) before it answers 503 (try again later, with Retry-After).",
     _seconds,
 )
+DB_POOL = Setting[int](
+    "db_pool",
+    "CABLEGATE_DB_POOL",
+    None,
+    "count",
+    8,
+    "8",
+    "Connections each server process opens at most to a PostgreSQL archive to read pages "
+    "through (8: one for each request it works on at once), and as many to write through "
+    "(releases that fall due, the admin API); a request waits 10 s at most for a free "
+    "one, then gets 503.",
+    _positive,
+)
 FACET_CACHE = Setting[int](
     "facet_cache",
     "CABLEGATE_FACET_CACHE",
@@ -253,6 +276,7 @@ SETTINGS: tuple[Setting[object], ...] = (
     PORT,
     SEARCH_TIMEOUT,
     QUERY_TIMEOUT,
+    DB_POOL,
     FACET_CACHE,
     ANNOUNCED_TOTAL,
     LOG_LEVEL,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 import msgspec
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -93,7 +94,9 @@ def router(site: Callable[[], Site]) -> APIRouter:
 
     async def admit(request: Request, kind: type[msgspec.Struct]) -> tuple[Archive, Any] | Response:
         """(archive, decoded body) for a request with the token, else the answer to give."""
-        archive = site().primary
+        # In a worker thread: waiting for a pooled connection must not stop the event loop
+        # (which gives them back).
+        archive = await anyio.to_thread.run_sync(lambda: site().primary)
         if (denied := _denied(archive, request)) is not None:
             return denied
         body = await _body(request, kind)

@@ -8,6 +8,7 @@ conditional requests with 304, so mirrors and proxies can cache it.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import itertools
 import logging
@@ -28,12 +29,14 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cablegate import exports, settings
-from cablegate.archive import Archive, Listed
+from cablegate.archive import Archive, Listed, parse_url, utc_now
 from cablegate.archive.db import DB_ERRORS, timed_out
+from cablegate.archive.pool import ArchivePool, Loans, exhausted
 from cablegate.search import QueryError, SearchTimeout
 from cablegate.search.engine import all_hits
 from cablegate.site import admin, api, views
@@ -63,10 +66,14 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
     Archive.open(db, create=False).close()  # fail early when there is no archive
     if read_db:
         Archive.open(read_db, read_only=True).close()
+    pools = Pools.for_archive(db, read_db)
 
     def site() -> Site:
-        """This thread's site, after publishing any release that is due; opened again when
-        the database server dropped its connection (after a restart or a failover)."""
+        """This thread's site, after publishing any release that is due. On PostgreSQL its
+        connections are those the request borrowed from the process's pools; on SQLite the
+        thread's own, opened again when the database server dropped them."""
+        if pools is not None:
+            return pooled_site(pools)
         current = getattr(local, "site", None)
         if current is not None and (current.archive.broken or current.primary.broken):
             log.warning("the connection to the archive was lost; opening it again")
@@ -86,12 +93,27 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
         publish_due(found.primary)
         return found
 
+    def pooled_site(pools: Pools) -> Site:
+        current: PooledSite | None = getattr(local, "site", None)
+        if current is None:
+            current = local.site = PooledSite(pools, base_url, env)
+        # Whether a release is due is read where pages are; a connection that can write is
+        # borrowed only when one is.
+        due = current.archive.next_release()
+        if due is not None and due <= utc_now():
+            publish_due(lambda: current.primary)
+        return current
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Each thread keeps its own connections, side pane and page cache: a fixed number
-        # of threads keeps the process's memory bounded (anyio's default is 40).
+        # Each thread keeps its own connections (SQLite), side pane and page cache: a fixed
+        # number of threads keeps the process's memory bounded (anyio's default is 40).
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
-        yield
+        try:
+            yield
+        finally:
+            if pools is not None:
+                pools.close()
 
     app = FastAPI(
         title="cablegate", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
@@ -101,6 +123,8 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
     app.add_middleware(RequestIDs)  # inside SecurityHeaders: its 500 page has them too
     app.add_middleware(Cors)  # outside RequestIDs: its 503 and 500 answers have CORS too
     app.add_middleware(SecurityHeaders)
+    if pools is not None:  # outermost: connections are given back after all the rest
+        app.add_middleware(LendConnections)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(RequestValidationError)
@@ -207,13 +231,108 @@ def create_app(db: str | None = None, base_url: str = "", read_db: str | None = 
     return app
 
 
-def publish_due(archive: Archive) -> None:
+def publish_due(archive: Archive | Callable[[], Archive]) -> None:
     """Publish the releases due by now, so a cable appears exactly at its time (one indexed
-    query when none is due). An archive that cannot be written to is left as it is."""
+    query when none is due). An archive that cannot be written to (or ``archive()``, when
+    none can be had) is left as it is."""
     try:
-        archive.publish_due()
+        (archive if isinstance(archive, Archive) else archive()).publish_due()
     except DB_ERRORS:
         log.exception("cannot publish the releases that are due")
+
+
+LOANS = contextvars.ContextVar[Loans | None]("cablegate_loans", default=None)
+"""The connections the request being answered borrowed (set by :class:`LendConnections`;
+the threads that run a request's routes see it too, as contextvars are copied into them)."""
+
+
+class Pools:
+    """A server process's connections to a PostgreSQL archive: a pool to read pages through
+    (read-only, each query limited to ``CABLEGATE_QUERY_TIMEOUT``), on the replica when
+    there is one, and a pool to write through; each of ``CABLEGATE_DB_POOL`` connections
+    at most (a request waits :data:`~cablegate.archive.pool.CHECKOUT_TIMEOUT` at most for
+    one)."""
+
+    def __init__(self, reading: ArchivePool, writing: ArchivePool) -> None:
+        self.reading = reading
+        self.writing = writing
+
+    @classmethod
+    def for_archive(cls, db: str | None, read_db: str | None) -> Pools | None:
+        """The pools for a PostgreSQL archive (and replica); None for SQLite."""
+        url = parse_url(db)
+        read_url = parse_url(read_db) if read_db else url
+        if url.backend != "postgresql" or read_url.backend != "postgresql":
+            return None
+        size, limit = settings.DB_POOL.get(), settings.QUERY_TIMEOUT.get()
+        reading = ArchivePool(
+            read_url, size, read_only=True, statement_timeout=limit, name="cablegate serve (read)"
+        )
+        writing = ArchivePool(url, size, name="cablegate serve (write)")
+        return cls(reading, writing)
+
+    def lent(self, writing: bool = False) -> Archive:
+        """The current request's connection of either pool (borrowed at first use)."""
+        loans = LOANS.get()
+        if loans is None:
+            raise RuntimeError("connections to the archive are lent to requests only")
+        return loans.get(self.writing if writing else self.reading)
+
+    def close(self) -> None:
+        self.reading.close()
+        self.writing.close()
+
+
+class PooledSite(Site):
+    """A server thread's site on PostgreSQL: its ``archive`` and ``primary`` are the
+    connections the request being answered borrowed (when it first uses them), so it can
+    be kept, with its side pane, across requests that each have their own."""
+
+    def __init__(self, pools: Pools, base_url: str, env: Environment) -> None:
+        self._pools = pools
+        # (Site keeps the archive it is given; this one asks the request for its own.)
+        super().__init__(pools.lent(), base_url, env)
+
+    @property
+    def archive(self) -> Archive:
+        return self._pools.lent()
+
+    @archive.setter
+    def archive(self, value: Archive) -> None:
+        """(:class:`Site` sets it; the request's connection is what it reads.)"""
+
+    @property
+    def primary(self) -> Archive:
+        return self._pools.lent(writing=True)
+
+    @primary.setter
+    def primary(self, value: Archive) -> None:
+        """(:class:`Site` sets it; the request's connection is what it writes to.)"""
+
+
+class LendConnections:
+    """ASGI middleware: each request borrows the connections it uses from the process's
+    pools (:class:`Pools`) and gives them back when it is over, its response sent (however
+    it ended: an answer, a streamed one, an error). A request made while answering another
+    (the API docs fetch their examples) uses that one's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or LOANS.get() is not None:
+            await self.app(scope, receive, send)
+            return
+        loans = Loans()
+        token = LOANS.set(loans)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            LOANS.reset(token)
+            # On the event loop, but without waiting (a pool takes a connection back at
+            # once; one a failed request left in a transaction costs a ROLLBACK).
+            if len(loans):
+                loans.give_back()
 
 
 def app_from_env() -> FastAPI:
@@ -298,6 +417,8 @@ def too_slow(error: BaseException) -> str | None:
     database's, ``CABLEGATE_QUERY_TIMEOUT``), or None for any other error."""
     if isinstance(error, SearchTimeout):
         return f"{error}; or try again later"
+    if exhausted(error):
+        return f"the server is busy: {error}; try again in {RETRY_AFTER} s"
     if timed_out(error):
         return (
             f"the archive took longer than {settings.QUERY_TIMEOUT.get():g} s to answer: "
