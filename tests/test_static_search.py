@@ -300,10 +300,19 @@ def test_the_mirror_finds_what_the_served_site_finds(
     assert page.locator("#filter-tag option[value='PTER']").inner_text() == "PTER (52)"
     page.select_option("#filter-tag", "PTER")
     page.click("#search button[type=submit]")
-    page.wait_for_url("**/search.html?*tag=PTER*")
-    page.locator("#status", has_text="52 cables found").wait_for(timeout=30_000)
-    tagged = found_in_browser(page, {"q": "", "tag": "PTER"})
-    assert set(tagged) == found_served(served, "tag:PTER") and len(tagged) == 52
+    # A filter alone is the mirror's listing of it (Pagefind would load its whole index to
+    # list them, which at 251k cables its WebAssembly cannot hold): the same 52 cables.
+    page.wait_for_url("**/tag/PTER_0.html")
+    assert page.locator("table.listing caption").inner_text() == "52 cables, page 1 of 2"
+    tagged = page.locator("table.listing a[href^='/cable/']").all_inner_texts()
+    page.goto("/tag/PTER_1.html")
+    tagged += page.locator("table.listing a[href^='/cable/']").all_inner_texts()
+    assert set(tagged) == found_served(served, "tag:PTER") and len(set(tagged)) == 52
+    page.goto("/search.html?" + urlencode({"q": 'origin:"Embassy Paris"'}))
+    page.wait_for_url(re.compile(r".*/origin/\d+_0\.html$"))
+    paris = found_served(served, 'origin:"Embassy Paris"')
+    caption = f"{len(paris)} cables, page 1 of {-(-len(paris) // 50)}"
+    assert page.locator("table.listing caption").inner_text() == caption
     both = found_in_browser(page, {"q": "tag:PREL nuclear"})
     assert set(both) == found_served(served, "tag:PREL nuclear") and len(both) == 25
     year = found_in_browser(page, {"q": "nuclear", "year": "2004"})

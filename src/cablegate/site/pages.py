@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import msgspec
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
@@ -132,7 +133,10 @@ class Site:
         """The static mirror's search page: a script searches the mirror's Pagefind index
         in the reader's browser (the only page with a script; the served site searches on
         the server, at ``/search``)."""
-        return self._render("static_search.html", SEARCH_PAGE, csp=SEARCH_PAGE_POLICY)
+        listings = msgspec.json.encode(self.pane()[0].listings()).decode()
+        return self._render(
+            "static_search.html", SEARCH_PAGE, csp=SEARCH_PAGE_POLICY, listings=listings
+        )
 
     # -- routing ---------------------------------------------------------------------------
 

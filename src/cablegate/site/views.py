@@ -51,6 +51,16 @@ class Pane:
             return {str(n): name for name, n in urls.CLASSIFICATION_NUMBERS.items()}
         return {}
 
+    def listings(self) -> dict[str, dict[str, str]]:
+        """Per filter of the static mirror's search, each value's listing (a search for one
+        filter alone is that listing): tag, origin, classification, year of creation."""
+        return {
+            "tag": {tag: urls.tag_url(tag) for group in self.tags.values() for tag in group},
+            "origin": {name: url for group in self.origins.values() for name, url in group},
+            "classification": {name: url for name, url in self.classifications if url != "#"},
+            "year": {year: urls.year_url(year) for year in self.years},
+        }
+
     def origin_url(self, origin: str | None, page: int = 0) -> str | None:
         """The listing of an origin (origins are numbered in the pane)."""
         return urls.origin_url(self.origin_numbers.get(origin or ""), page)

@@ -81,6 +81,25 @@ async function main() {
   const params = new URLSearchParams(location.search);
   const q = params.get("q") || "";
   input.value = q;
+  const parsed = parse(q);
+  const filters = {};
+  for (const name of FILTERS) {
+    const value = params.get(name) || parsed.filters[name] || "";
+    if (value) filters[name] = value;
+  }
+  // One filter alone is one of the mirror's listings (tag:PTER is /tag/PTER_0.html): go
+  // there. Pagefind would load every word of its index to list those cables, which a large
+  // mirror's index is too big for.
+  const chosen = Object.entries(filters);
+  if (!parsed.words && chosen.length === 1) {
+    const [name, value] = chosen[0];
+    const listing = (JSON.parse(form.dataset.listings || "{}")[name] || {})[value];
+    if (listing) {
+      say("Opening the listing of " + value + "…");
+      location.replace(listing);
+      return;
+    }
+  }
   let pagefind;
   try {
     // The index is in parts (pagefind/index.json lists them), searched as one.
@@ -96,12 +115,6 @@ async function main() {
   } catch (error) {
     say("The search index of this mirror could not be loaded (is it served over HTTP, with its pagefind/ folder?).");
     throw error;
-  }
-  const parsed = parse(q);
-  const filters = {};
-  for (const name of FILTERS) {
-    const value = params.get(name) || parsed.filters[name] || "";
-    if (value) filters[name] = value;
   }
   const counts = await pagefind.filters();
   for (const name of FILTERS) fill(document.getElementById(`filter-${name}`), counts[name] || {}, filters[name]);
