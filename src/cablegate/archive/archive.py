@@ -641,7 +641,13 @@ class Archive:
         if row is None:
             return []
         cable_id = row[0]
-        total = max(self.public_count(), 1)
+        # Every public cable has a release day: their counts sum to the public cables, a
+        # read of a few hundred rows where count(*) visits every one (15 ms a page on
+        # PostgreSQL at 500,000 cables).
+        (total,) = self.conn.execute(
+            "SELECT coalesce(sum(count), 0) FROM browse WHERE kind = 'reldate'"
+        ).fetchone()
+        total = max(int(total), 1)
         tags = self.conn.execute(
             "SELECT DISTINCT t.tag, b.count FROM tags t "
             "JOIN browse b ON b.kind = 'tag' AND b.key = t.tag WHERE t.cable_id = ?",
