@@ -19,8 +19,10 @@ import getpass
 import hashlib
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
@@ -170,15 +172,15 @@ class Writer:
 
     def known(self, shas: list[str]) -> set[str]:
         """Which of these input SHA-256s the archive has already ingested."""
-        found: set[str] = set()
-        for start in range(0, len(shas), 500):
-            chunk = shas[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT DISTINCT sha256 FROM inputs WHERE sha256 IN ({marks})", chunk
-            )
-            found.update(r[0] for r in rows)
-        return found
+        sql = "SELECT DISTINCT sha256 FROM inputs WHERE sha256 IN ({marks})"
+        return {row[0] for row in self._rows_in(sql, shas)}
+
+    def _rows_in(self, sql: str, values: list[str]) -> Iterator[tuple[Any, ...]]:
+        """The rows of a query for a list of values of any length: ``sql``'s ``{marks}``
+        stands for the placeholders of each chunk of 500 (databases limit their number)."""
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            yield from self.conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
 
     def seen(self, source: Source) -> bool:
         """Record an input whose bytes are already in the archive (a no-op for the cables);
@@ -248,15 +250,8 @@ class Writer:
 
     def _held(self, canonical_ids: list[str]) -> set[str]:
         """Which of these cable IDs the archive holds (public or not)."""
-        found: set[str] = set()
-        for start in range(0, len(canonical_ids), 500):
-            chunk = canonical_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT canonical_id FROM entries WHERE canonical_id IN ({marks})", chunk
-            )
-            found.update(r[0] for r in rows)
-        return found
+        sql = "SELECT canonical_id FROM entries WHERE canonical_id IN ({marks})"
+        return {row[0] for row in self._rows_in(sql, canonical_ids)}
 
     def _add_new(self, run: list[tuple[Prepared, Source]]) -> None:
         """Cables new to the archive, published at once (:meth:`add_many`): every row
@@ -602,12 +597,8 @@ class Writer:
             [(url, title) for url, title, _ in links],
         )
         urls = sorted({url for url, _, _ in links})
-        ids: dict[str, int] = {}
-        for start in range(0, len(urls), 500):
-            chunk = urls[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT url, id FROM articles WHERE url IN ({marks})"
-            ids.update((url, int(i)) for url, i in self.conn.execute(sql, chunk))
+        sql = "SELECT url, id FROM articles WHERE url IN ({marks})"
+        ids = {url: int(i) for url, i in self._rows_in(sql, urls)}
         self.conn.executemany(
             "INSERT INTO article_cables (id, article_id, canonical_id) "
             f"VALUES ({_next('article_cables')}, ?, ?) ON CONFLICT DO NOTHING",
