@@ -276,3 +276,21 @@ def test_about_describes_the_collection_and_the_software(client: TestClient) -> 
         assert words in text, words
     assert 'href="/faq.html"' in html and 'href="/api/docs"' in html
     assert client.get("/api/docs").status_code == 200
+
+
+def test_a_page_near_the_end_of_a_listing_is_read_from_the_end_alike(
+    site_db: str, tag_counts: Counter[str]
+) -> None:
+    """Pages in a listing's second half are read from its end (OFFSET walks the entries it
+    skips): every page is the same as read from the start, in the original's order, and
+    the pages together are the whole listing once."""
+    tag, total = tag_counts.most_common(1)[0]
+    assert total > 3 * PAGE_SIZE
+    with Archive.open(site_db, create=False) as archive:
+        whole = [row.canonical_id for row in archive.listing("tag", tag)]
+        pages = []
+        for offset in range(0, total, PAGE_SIZE):
+            page = archive.listing("tag", tag, PAGE_SIZE, offset, total)
+            assert page == archive.listing("tag", tag, PAGE_SIZE, offset)
+            pages += [row.canonical_id for row in page]
+    assert pages == whole and len(whole) == total

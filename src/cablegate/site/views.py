@@ -520,7 +520,8 @@ def browse_page(archive: Archive, pane: Pane, kind: str, key: str, page: int) ->
     listing = _listing(pane, kind, key)
     if listing is None or page >= listing.pages:
         return None
-    rows = archive.listing(listing.counted, listing.value, PAGE_SIZE, page * PAGE_SIZE)
+    offset = page * PAGE_SIZE
+    rows = archive.listing(listing.counted, listing.value, PAGE_SIZE, offset, listing.total)
     return listing.page(page, rows)
 
 
