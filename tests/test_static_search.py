@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -85,6 +86,23 @@ def _fragments(out: Path) -> dict[str, str]:
         p.relative_to(out).as_posix(): gzip.decompress(p.read_bytes()).decode("utf-8", "replace")
         for p in (out / "pagefind").glob("*/fragment/*")
     }
+
+
+def test_a_part_pagefind_left_cut_short_is_found(
+    mirror: tuple[Path, BuildReport], tmp_path: Path
+) -> None:
+    """Pagefind answers that it wrote a part before its files are all written: a part whose
+    script ends mid-statement, or differs from the other parts', is written again (a CI run
+    found a build whose pagefind.js ended in "Loaded nece")."""
+    part = tmp_path / "part"
+    shutil.copytree(mirror[0] / "pagefind" / "0", part)
+    assert static_search._incomplete(part) is None
+    script = (part / "pagefind.js").read_bytes()
+    cut = script.index(b"Loaded nece") + len(b"Loaded nece")
+    (part / "pagefind.js").write_bytes(script[:cut])
+    assert "pagefind.js cut short" in (static_search._incomplete(part) or "")
+    (part / "pagefind.js").write_bytes(script[:cut] + b";")  # cut where a statement ends
+    assert "other than in the other parts" in (static_search._incomplete(part) or "")
 
 
 def test_the_mirror_has_an_index_listed_in_its_manifest(mirror: tuple[Path, BuildReport]) -> None:

@@ -35,6 +35,7 @@ import gzip
 import hashlib
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
@@ -210,7 +211,20 @@ def _incomplete(folder: Path) -> str | None:
                 gzip.decompress(data)
             except (OSError, EOFError) as exc:
                 return f"pagefind wrote {path.name} cut short: {exc}"
+        if path.suffix == ".js" and not data.rstrip().endswith((b";", b"}", b")")):
+            return f"pagefind wrote {path.name} cut short (it ends mid-statement)"
+        if path.parent == folder and path.suffix in (".js", ".pagefind"):
+            # Pagefind's own script and WebAssembly: the same in every part of a build.
+            with _ASSETS_LOCK:
+                first = _ASSETS.setdefault(path.name, data)
+            if data != first:
+                return f"pagefind wrote {path.name} other than in the other parts (cut short?)"
     return None
+
+
+_ASSETS: dict[str, bytes] = {}
+"""Pagefind's script and WebAssembly files as the parts written so far hold them."""
+_ASSETS_LOCK = threading.Lock()
 
 
 async def _write_part(db: str | None, part: int, folder: Path) -> dict[str, Any]:
