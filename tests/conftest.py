@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -180,38 +181,56 @@ def search_db(
     return _ingested(request, tmp_path_factory, pg_server, "search", paths)
 
 
-@pytest.fixture(scope="session")
-def live_site(site_db: str) -> Iterator[str]:
-    """``cablegate serve`` on the site archive, in its own process: the base URL."""
+@contextlib.contextmanager
+def server_process(
+    command: Callable[[int], list[str]],
+    probe: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    tries: int = 200,
+) -> Iterator[str]:
+    """A server in a process of its own on a free loopback port (``command(port)``), once
+    ``probe`` answers 200 on it: its base URL; stopped afterwards."""
     import socket
     import subprocess
-    import sys
     import time
 
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cablegate", "serve", "--db", site_db, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    proc = subprocess.Popen(
+        command(port), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(tries):
             try:
-                if httpx.get(base + "/faq.html").status_code == 200:
+                if httpx.get(base + probe, timeout=5).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("cablegate serve did not start")
+            proc.kill()
+            assert proc.stderr is not None
+            raise RuntimeError(f"{command(port)[:4]} did not start: {proc.stderr.read()!r}")
         yield base
     finally:
-        server.terminate()
-        server.wait(10)
+        proc.terminate()
+        proc.wait(10)
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def live_site(site_db: str) -> Iterator[str]:
+    """``cablegate serve`` on the site archive, in its own process: the base URL."""
+    import sys
+
+    command = [sys.executable, "-m", "cablegate", "serve", "--db", site_db, "--port"]
+    with server_process(lambda port: [*command, str(port)], "/faq.html") as base:
+        yield base
 
 
 def dump_archive(db: str | Path) -> dict[str, list[tuple]]:

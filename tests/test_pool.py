@@ -9,7 +9,6 @@ import concurrent.futures
 import contextlib
 import itertools
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -27,8 +26,8 @@ from cablegate.ingest import ingest
 from cablegate.releases import schedule
 from cablegate.site.app import too_slow
 from cablegate.urls import cable_url
-from tests.conftest import _database, iter_tar_html, requires_corpus
-from tests.pgserver import Server, free_port
+from tests.conftest import _database, iter_tar_html, requires_corpus, server_process
+from tests.pgserver import Server
 
 pytestmark = requires_corpus
 READ, WRITE = "cablegate serve (read)", "cablegate serve (write)"
@@ -70,31 +69,10 @@ def _cable_paths(db: str, count: int) -> list[str]:
 @contextlib.contextmanager
 def serving(db: str, pool: int, **environ: str) -> Iterator[str]:
     """``cablegate serve`` (one process) on ``db`` with ``CABLEGATE_DB_POOL=pool``."""
-    port = free_port()
     env = {**os.environ, "CABLEGATE_DB_POOL": str(pool), **environ}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cablegate", "serve", "--db", db, "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(base + "/api/stats", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            proc.kill()
-            raise AssertionError(f"cablegate serve did not start: {proc.stderr.read()!r}")
+    command = [sys.executable, "-m", "cablegate", "serve", "--db", db, "--port"]
+    with server_process(lambda port: [*command, str(port)], "/api/stats", env, tries=600) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        assert proc.stderr is not None
-        proc.stderr.close()
 
 
 def _connections(archive: Archive) -> dict[str, int]:

@@ -12,15 +12,11 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -29,7 +25,7 @@ from cablegate.ingest import ingest
 from cablegate.site import static_search
 from cablegate.site.app import create_app
 from cablegate.site.build import MANIFEST, BuildReport, build_site, read_manifest
-from tests.conftest import CHROMIUM, iter_tar_html, requires_corpus
+from tests.conftest import CHROMIUM, iter_tar_html, requires_corpus, server_process
 
 pytestmark = [requires_corpus, pytest.mark.xdist_group("static-search")]
 
@@ -212,29 +208,9 @@ def test_the_same_archive_gives_the_same_index(
 @pytest.fixture(scope="module")
 def file_server(mirror: tuple[Path, BuildReport]) -> Iterator[str]:
     """``python -m http.server`` serving the mirror: its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=mirror[0],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/search.html").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("http.server did not start")
+    command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1"]
+    with server_process(lambda port: [*command, str(port)], "/search.html", cwd=mirror[0]) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 @pytest.fixture(scope="module")
