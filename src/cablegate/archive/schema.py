@@ -23,7 +23,8 @@ tables, so what is not yet public is not there to leak.
 - ``refs`` and ``tags``: the current version's references (the citation graph, targets may be
   cables not in the archive) and TAGS;
 - ``sort_key`` (in ``cables`` and, copied, in ``tags``): the browse order of the original site
-  as one string, so that every listing pages through an index (schema 3);
+  as one string, so that every listing pages through an index (schema 3), which also holds
+  the cable's row ID (schema 8), so that a page's rows are found in the index alone;
 - ``browse``: counts per release day, creation month, origin, tag and classification, kept in
   step with ``cables`` in the same transaction;
 - ``changes``: the change log of the public tables (schema 6): one row, in order, each time
@@ -50,7 +51,7 @@ from __future__ import annotations
 
 import re
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -76,9 +77,9 @@ CREATE TABLE IF NOT EXISTS cables (
     sort_key TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS cables_created ON cables (created);
-CREATE INDEX IF NOT EXISTS cables_order ON cables (sort_key);
-CREATE INDEX IF NOT EXISTS cables_origin_order ON cables (origin, sort_key);
-CREATE INDEX IF NOT EXISTS cables_classification_order ON cables (classification, sort_key);
+CREATE INDEX IF NOT EXISTS cables_order ON cables (sort_key, id);
+CREATE INDEX IF NOT EXISTS cables_origin_order ON cables (origin, sort_key, id);
+CREATE INDEX IF NOT EXISTS cables_classification_order ON cables (classification, sort_key, id);
 CREATE INDEX IF NOT EXISTS cables_released ON cables (released);
 CREATE TABLE IF NOT EXISTS versions (
     cable_id INTEGER NOT NULL REFERENCES entries (id),
@@ -137,7 +138,7 @@ CREATE TABLE IF NOT EXISTS tags (
     PRIMARY KEY (cable_id, position)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tags_tag ON tags (tag, cable_id);
-CREATE INDEX IF NOT EXISTS tags_order ON tags (tag, sort_key);
+CREATE INDEX IF NOT EXISTS tags_order ON tags (tag, sort_key, cable_id);
 CREATE TABLE IF NOT EXISTS articles (
     id INTEGER PRIMARY KEY,
     url TEXT NOT NULL UNIQUE,
