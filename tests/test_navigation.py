@@ -287,10 +287,36 @@ def test_a_page_near_the_end_of_a_listing_is_read_from_the_end_alike(
     tag, total = tag_counts.most_common(1)[0]
     assert total > 3 * PAGE_SIZE
     with Archive.open(site_db, create=False) as archive:
-        whole = [row.canonical_id for row in archive.listing("tag", tag)]
+        whole = [row.canonical_id for row in archive.listing_all("tag", tag)]
+        # read a few at a time from where the last few ended: the same
+        assert [row.canonical_id for row in archive.listing_all("tag", tag, chunk=7)] == whole
         pages = []
         for offset in range(0, total, PAGE_SIZE):
             page = archive.listing("tag", tag, PAGE_SIZE, offset, total)
             assert page == archive.listing("tag", tag, PAGE_SIZE, offset)
             pages += [row.canonical_id for row in page]
     assert pages == whole and len(whole) == total
+
+
+def test_a_sitemap_in_parts_lists_every_cable_page_once(
+    client: TestClient, site_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past 50,000 URLs a sitemap is split into parts (``/sitemap-N.xml``); with parts of
+    1,000 the real archive's take several, which together list the home and static pages
+    and every cable's current page once, in the order first stored, and no earlier version."""
+    from cablegate.site import pages
+
+    monkeypatch.setattr(pages, "SITEMAP_SIZE", 1000)
+    with Archive.open(site_db, create=False) as archive:
+        want = [cable_url(cid, created) for cid, created, _, _ in archive.page_keys()]
+    index = client.get("/sitemap.xml").text
+    numbers = [int(n) for n in re.findall(r"<loc>/sitemap-(\d+)\.xml</loc>", index)]
+    assert numbers == list(range(1, -(-(len(want) + 1 + len(pages.STATIC_PAGES)) // 1000) + 1))
+    assert len(numbers) > 5
+    listed: list[str] = []
+    for n in numbers:
+        part = re.findall(r"<loc>(.*?)</loc>", client.get(f"/sitemap-{n}.xml").text)
+        assert len(part) == 1000 or n == numbers[-1]
+        listed += part
+    assert listed[0] == "/" and listed[len(pages.STATIC_PAGES) + 1 :] == want
+    assert client.get(f"/sitemap-{numbers[-1] + 1}.xml").status_code == 404

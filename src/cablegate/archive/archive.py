@@ -446,12 +446,12 @@ class Archive:
         self,
         kind: str,
         key: str,
-        limit: int | None = None,
+        limit: int,
         offset: int = 0,
         total: int | None = None,
     ) -> list[Listed]:
-        """The public cables of one browse listing, in the original site's order (newest
-        release first, then oldest creation, then ID), from ``offset``: ``kind`` is one of
+        """A page of the public cables of one browse listing, in the original site's order
+        (newest release first, then oldest creation, then ID), from ``offset``: ``kind`` is one of
         :data:`~cablegate.archive.schema.BROWSE_COUNTS` (``reldate``: a release day
         ``2010-11-28``, ``month``: a creation month ``2008-04``, ``origin``,
         ``classification``, ``tag``) and ``key`` its value. Each kind is read through an
@@ -460,24 +460,45 @@ class Archive:
         the end."""
         selected, where, args = _LISTINGS[kind](key)
         keys = f"SELECT {selected}, sort_key {where} ORDER BY sort_key"
-        page: list[object] = []
-        if limit is not None and total is not None and 2 * offset > total:
+        if total is not None and 2 * offset > total:
             # A page in the second half, read from the end: OFFSET walks the index entries
             # it skips (the last page of a 357,000-cable tag took 250 ms on PostgreSQL).
             skip = max(total - offset - limit, 0)
             keys += " DESC LIMIT ? OFFSET ?"
             page = [max(total - offset - skip, 0), skip]
-        elif limit is not None:
+        else:
             keys += " LIMIT ? OFFSET ?"
             page = [limit, offset]
         return [
             Listed(*row)
             for row in self.conn.execute(
-                "SELECT c.canonical_id, c.subject, c.created, c.released, c.classification, "
-                f"c.origin FROM ({keys}) k JOIN cables c ON c.id = k.id ORDER BY k.sort_key",
+                f"SELECT {_LISTED} FROM ({keys}) k JOIN cables c ON c.id = k.id "
+                "ORDER BY k.sort_key",
                 [*args, *page],
             )
         ]
+
+    def listing_all(self, kind: str, key: str, chunk: int = 5000) -> Iterator[Listed]:
+        """Every public cable of one browse listing, in order (see :meth:`listing`), read
+        ``chunk`` at a time from where the last chunk ended (its sort key: unique, as it
+        ends in the cable's ID, and a cable has a tag once): a listing can hold most of the
+        archive, and a list of it all would grow with it."""
+        selected, where, args = _LISTINGS[kind](key)
+        after: list[str] = []
+        while True:
+            keys = (
+                f"SELECT {selected}, sort_key {where}{' AND sort_key > ?' if after else ''} "
+                "ORDER BY sort_key LIMIT ?"
+            )
+            rows = self.conn.execute(
+                f"SELECT {_LISTED}, k.sort_key FROM ({keys}) k JOIN cables c ON c.id = k.id "
+                "ORDER BY k.sort_key",
+                [*args, *after, chunk],
+            ).fetchall()
+            yield from (Listed(*row[:-1]) for row in rows)
+            if len(rows) < chunk:
+                return
+            after = [rows[-1][-1]]
 
     def newest_ids(self, limit: int) -> list[str]:
         """The IDs of the newest public cables in the original's order (the latest feed)."""
@@ -501,12 +522,19 @@ class Archive:
             "SELECT v.cable_id, v.number FROM versions v JOIN cables c ON c.id = v.cable_id "
             "WHERE c.versions > 1 AND v.number != c.current AND v.published_at IS NOT NULL "
             "ORDER BY 1, 2"
-        ):
-            earlier.setdefault(cable_id, []).append(number)
-        for cable_id, cid, created, current in self.conn.execute(
-            "SELECT id, canonical_id, created, current FROM cables ORDER BY id"
         ).fetchall():
-            yield cid, created, earlier.get(cable_id, []), int(current)
+            earlier.setdefault(cable_id, []).append(number)
+        last = -1
+        # A chunk at a time, by row ID: the whole list would grow with the archive (2.3
+        # million rows), and PostgreSQL's client holds a whole result in memory.
+        while rows := self.conn.execute(
+            "SELECT id, canonical_id, created, current FROM cables WHERE id > ? "
+            "ORDER BY id LIMIT ?",
+            (last, 5000),
+        ).fetchall():
+            last = rows[-1][0]
+            for cable_id, cid, created, current in rows:
+                yield cid, created, earlier.get(cable_id, []), int(current)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -838,3 +866,6 @@ _LISTINGS: dict[str, Callable[[str], tuple[str, str, list[str]]]] = {
 }
 """What each browse listing selects: (row ID column, FROM and WHERE, arguments), each in
 the order of an index on ``sort_key``."""
+
+_LISTED = "c.canonical_id, c.subject, c.created, c.released, c.classification, c.origin"
+"""The columns of :class:`Listed`, from ``cables c``."""

@@ -6,6 +6,7 @@ One renderer serves both the ASGI app (:mod:`cablegate.site.app`) and the static
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -318,27 +319,34 @@ class Site:
     def sitemap(self, number: int | None) -> Page:
         """``/sitemap.xml``: the index of ``/sitemap-N.xml``, each the URLs of up to 50,000
         pages (the first also the home and static pages); absolute with a base URL."""
-        paths = ["/", *(f"/{name}" for name in STATIC_PAGES)]
-        paths += [path for _, path in self.cable_paths() if "/version-" not in path]
-        parts = [paths[i : i + SITEMAP_SIZE] for i in range(0, len(paths), SITEMAP_SIZE)]
+        parts = self._sitemap_parts()
         base = escape(self.base_url)
         if number is None:
             body = "".join(
-                f"<sitemap><loc>{base}/sitemap-{n}.xml</loc></sitemap>"
-                for n in range(1, len(parts) + 1)
+                f"<sitemap><loc>{base}/sitemap-{n}.xml</loc></sitemap>" for n in range(1, parts + 1)
             )
             xml = f'<sitemapindex xmlns="{_SITEMAP_NS}">{body}</sitemapindex>'
-        elif 1 <= number <= len(parts):
-            body = "".join(f"<url><loc>{base}{escape(p)}</loc></url>" for p in parts[number - 1])
+        elif 1 <= number <= parts:
+            # Read up to the part's end, keeping its paths alone (not every cable's).
+            paths = itertools.chain(
+                ["/", *(f"/{name}" for name in STATIC_PAGES)],
+                (path for _, path in self.cable_paths() if "/version-" not in path),
+            )
+            part = itertools.islice(paths, (number - 1) * SITEMAP_SIZE, number * SITEMAP_SIZE)
+            body = "".join(f"<url><loc>{base}{escape(p)}</loc></url>" for p in part)
             xml = f'<urlset xmlns="{_SITEMAP_NS}">{body}</urlset>'
         else:
             return self.not_found(f"sitemap {number}")
         text = f'<?xml version="1.0" encoding="UTF-8"?>\n{xml}\n'
         return Page(200, text, media_type="application/xml")
 
+    def _sitemap_parts(self) -> int:
+        """How many ``/sitemap-N.xml``: the home and static pages, and a page per public
+        cable (its current version's)."""
+        return -(-(self.archive.public_count() + 1 + len(STATIC_PAGES)) // SITEMAP_SIZE)
+
     def sitemap_paths(self) -> list[str]:
-        count = sum(1 for p in self.cable_paths() if "/version-" not in p[1])
-        parts = -(-(count + 1 + len(STATIC_PAGES)) // SITEMAP_SIZE)
+        parts = self._sitemap_parts()
         return ["/sitemap.xml", *(f"/sitemap-{n}.xml" for n in range(1, parts + 1))]
 
     def feed_paths(self) -> Iterator[str]:

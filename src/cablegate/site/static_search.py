@@ -110,9 +110,8 @@ def index_state(db: str | None) -> dict[str, Any]:
     every record): ``{"format", "pagefind", "parts": {"0": {"cables", "sha256"}, ...}}``."""
     digests: dict[int, Digest] = {}
     with Archive.open(db, read_only=True) as archive, archive.snapshot():
-        urls = page_urls(archive)
         for batch in archive.all_current_data():
-            for row, item in _records(urls, batch):
+            for row, item in _records(archive, batch):
                 digests.setdefault(part_of(row), Digest()).add(item)
     parts = {str(k): digests[k].state() for k in sorted(digests)}
     return version_state() | {"parts": parts}
@@ -146,30 +145,27 @@ def record(url: str, cable: Cable) -> dict[str, Any]:
     return {"url": url, "content": content, "meta": meta, "filters": filters}
 
 
-def page_urls(archive: Archive) -> dict[str, str]:
-    """The URL of every public cable's page, by ID."""
-    return {cid: cable_url(cid, created) for cid, created, _, _ in archive.page_keys()}
-
-
 def _records(
-    urls: dict[str, str], batch: list[tuple[int, bytes]]
+    archive: Archive, batch: list[tuple[int, bytes]]
 ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The records of a batch of (row ID, stored record), each with its page's URL (looked
+    up for the batch alone: a map of every cable's URL would grow with the archive, and was
+    read again for each part)."""
+    listed = archive.listed([row for row, _ in batch])
     for row, data in batch:
-        cable = decode_cable(data)
-        url = urls.get(cable.canonical_id)
-        if url is not None:
-            yield row, record(url, cable)
+        if (cable_row := listed.get(row)) is not None:
+            url = cable_url(cable_row.canonical_id, cable_row.created)
+            yield row, record(url, decode_cable(data))
 
 
 def part_records(archive: Archive, part: int) -> Iterator[dict[str, Any]]:
     """The records of one part of the index, in row order; call inside one read
     transaction (:meth:`Archive.snapshot`)."""
-    urls = page_urls(archive)
     first = part * PART_SIZE + 1
     rows = list(range(first, first + PART_SIZE))
     for start in range(0, len(rows), 1000):
         batch = sorted(archive.current_data(rows[start : start + 1000]))
-        for _, item in _records(urls, batch):
+        for _, item in _records(archive, batch):
             yield item
 
 

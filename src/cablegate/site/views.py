@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -530,15 +531,15 @@ def browse_pages(archive: Archive, pane: Pane, kind: str, key: str) -> Iterator[
     listing = _listing(pane, kind, key)
     if listing is None:
         return
-    rows = archive.listing(listing.counted, listing.value)
+    rows = archive.listing_all(listing.counted, listing.value)
     for number in range(listing.pages):
-        yield listing.page(number, rows[number * PAGE_SIZE : (number + 1) * PAGE_SIZE])
+        yield listing.page(number, list(itertools.islice(rows, PAGE_SIZE)))
 
 
-def listing_rows(archive: Archive, pane: Pane, kind: str, key: str) -> list[Listed] | None:
-    """Every row of a browse listing in order (its CSV and JSON Lines downloads)."""
+def listing_rows(archive: Archive, pane: Pane, kind: str, key: str) -> Iterator[Listed] | None:
+    """Every row of a browse listing in order, as read (its CSV and JSON Lines downloads)."""
     listing = _listing(pane, kind, key)
-    return None if listing is None else archive.listing(listing.counted, listing.value)
+    return None if listing is None else archive.listing_all(listing.counted, listing.value)
 
 
 def browse_keys(pane: Pane) -> Iterator[tuple[str, str, int]]:
