@@ -38,30 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CABLEGATE = [sys.executable, "-m", "cablegate.cli"]
 
+from _rss import Peaks  # noqa: E402
 from _serve import synthetic_name  # noqa: E402
-
-
-def tree_rss(pid: int) -> tuple[int, int]:
-    """(RSS of pid, RSS of pid and all its descendants) in bytes."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ppid, pages = int(fields[1]), int(fields[21])
-        children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        total += rss.get(p, 0)
-        todo.extend(children.get(p, []))
-    return rss.get(pid, 0), total
 
 
 def fresh(backend: str, name: str, work: Path, pg: str | None) -> str:
@@ -115,12 +93,9 @@ def run_ingest(source: Path, db: str, jobs: int, no_index: bool = False) -> dict
         stderr=subprocess.PIPE,
         text=True,
     )
-    peak_main = peak_tree = 0
-    samples: list[int] = []
+    peaks = Peaks()
     while proc.poll() is None:
-        main, tree = tree_rss(proc.pid)
-        peak_main, peak_tree = max(peak_main, main), max(peak_tree, tree)
-        samples.append(main)
+        peaks.add(proc.pid)
         time.sleep(0.25)
     seconds = time.perf_counter() - started
     summary = proc.stderr.read() if proc.stderr else ""
@@ -136,15 +111,12 @@ def run_ingest(source: Path, db: str, jobs: int, no_index: bool = False) -> dict
         "versions": versions,
         "seconds": seconds,
         "rate": versions / seconds,
-        "rss_main": peak_main / 2**20,
-        "rss_tree": peak_tree / 2**20,
+        "rss_main": peaks.main / 2**20,
+        "rss_tree": peaks.tree / 2**20,
         "db_mib": database_mib(db),
         "index_mib": index_mib(db),
         "summary": " ".join(summary.split()),
-        # the ingest process's RSS at each tenth of its run: flat, or growing with the input
-        "rss_curve": [samples[len(samples) * k // 10] / 2**20 for k in range(1, 10)]
-        if samples
-        else [],
+        "rss_curve": peaks.tenths(),
     }
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from _rss import Watch  # noqa: E402
 from _serve import CABLEGATE, WRK_REQUESTS, serve, synthetic_name  # noqa: E402
 from cablegate import urls  # noqa: E402
 from cablegate.archive import Archive  # noqa: E402
@@ -218,13 +219,17 @@ def build(db: str, out: Path) -> tuple[dict, dict]:
     results = []
     for _ in range(2):
         started = time.perf_counter()
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [*CABLEGATE, "build-site", str(out), "--db", str(db), "-q"],
-            capture_output=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             text=True,
         )
+        watch = Watch(proc.pid)
+        _, stderr = proc.communicate()
+        peaks = watch.stop()
         seconds = time.perf_counter() - started
-        summary = re.sub(r"\s+", " ", proc.stderr)
+        summary = re.sub(r"\s+", " ", stderr)
         files = int(re.search(r"([\d,]+) files", summary).group(1).replace(",", ""))
         written = int(re.search(r"([\d,]+) written", summary).group(1).replace(",", ""))
         mib = float(re.search(r"\(([\d,.]+) MiB\)", summary).group(1).replace(",", ""))
@@ -234,6 +239,7 @@ def build(db: str, out: Path) -> tuple[dict, dict]:
             {"seconds": seconds, "files": files, "written": written, "mib": mib, "rc": rc}
             | {"search": search.group(1) if search else "?"}
             | {"search_seconds": float(search.group(2)) if search else 0.0}
+            | {"rss": [peaks.main / 2**20, peaks.largest / 2**20, peaks.tree / 2**20]}
         )
     return results[0], results[1]
 
@@ -271,6 +277,7 @@ def run(label: str, db: str, out: Path, args: argparse.Namespace) -> None:
         print(f"{label}: {exc}; run bench/ingest.py first", flush=True)
         return
     proc, base = serve(db, args.workers) if not args.skip_serve else (None, "")
+    watch = Watch(proc.pid) if proc is not None else None
     try:
         serving = [] if proc is None else [("cable", cable_paths(db))]
         serving += [] if proc is None else [("browse", browse_paths(db))]
@@ -285,6 +292,14 @@ def run(label: str, db: str, out: Path, args: argparse.Namespace) -> None:
                 f"-c{args.connections} -d{args.seconds}s)",
                 flush=True,
             )
+        if watch is not None:
+            peaks = watch.stop()
+            print(
+                f"{label}: the server's peak RSS through these runs: {peaks.main / 2**20:,.0f} "
+                f"MiB its main process, {peaks.largest / 2**20:,.0f} MiB its largest, "
+                f"{peaks.tree / 2**20:,.0f} MiB all its processes",
+                flush=True,
+            )
     finally:
         if proc is not None:
             proc.terminate()
@@ -296,7 +311,9 @@ def run(label: str, db: str, out: Path, args: argparse.Namespace) -> None:
                 f"{label} {what}: {b['files']:,} files, {b['mib']:,.0f} MiB, "
                 f"{b['written']:,} written in {b['seconds']:.1f} s "
                 f"({b['files'] / b['seconds']:,.0f} files/s), exit {b['rc']}; "
-                f"search index {b['search_seconds']:.1f} s: {b['search']}",
+                f"search index {b['search_seconds']:.1f} s: {b['search']}; peak RSS "
+                f"{b['rss'][0]:,.0f} MiB build-site's process, {b['rss'][1]:,.0f} MiB its "
+                f"largest, {b['rss'][2]:,.0f} MiB all its processes",
                 flush=True,
             )
         index, whole = folder_mib(out / "pagefind"), folder_mib(out)
