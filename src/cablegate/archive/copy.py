@@ -103,20 +103,16 @@ def copy_archive(
         target.conn.execute("DELETE FROM meta")
         for table in TABLES:
             columns = _columns(source, table)
-            sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' * len(columns))})"
-            )
             batch: list[tuple[Any, ...]] = []
             for row in _rows(source, table, columns):
                 batch.append(row)
                 if len(batch) == BATCH:
-                    conn.executemany(sql, batch)
+                    target.dialect.insert_rows(conn, table, columns, batch)  # COPY into PG
                     if progress:
                         progress(table, len(batch))
                     batch = []
             if batch:
-                conn.executemany(sql, batch)
+                target.dialect.insert_rows(conn, table, columns, batch)
                 if progress:
                     progress(table, len(batch))
     report = CopyReport()
