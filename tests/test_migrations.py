@@ -163,10 +163,11 @@ def olds(
 def take_back(db: str, schema: int) -> None:
     """Make an archive of the current schema what archives of ``schema`` were on its
     database, in one transaction, from the newest down: 7's listing indexes did not hold
-    the row ID; 6 had no withdrawals or audit trail; 5 had the full-text index in the database and no change log or archive ID; 4
-    had no entries or visibility, articles one row per cable and position, and (in SQLite,
-    before PostgreSQL came) two indexes in older forms; 3 indexed subject and body only; 2
-    had no sort keys, and two indexes that sorted by creation date. (SQLite's foreign keys
+    the row ID; 6 had no withdrawals or audit trail; 5 had the full-text index in the
+    database and no change log or archive ID; 4 had no entries or visibility, articles one
+    row per cable and position, and (in SQLite, before PostgreSQL came) three indexes in
+    older forms; 3 indexed subject and body only; 2 had no sort keys, and two indexes that
+    sorted by creation date. (SQLite's foreign keys
     of versions and inputs still name ``entries``: not enforced, and not something a
     migration reads.)"""
     with Archive.open(db, create=False) as archive, archive.transaction() as conn:

@@ -9,6 +9,11 @@ mtime and a mirror's rsync moves only what changed; pages that no longer exist a
 ``MANIFEST.sha256`` lists every file with its SHA-256, in ``sha256sum`` format, so a mirror
 can check its copy with ``sha256sum -c MANIFEST.sha256``.
 
+A build's memory does not grow with the number of files (some 10 million for PlusD's 2.3
+million records): the last manifest and the files this build wrote are kept on disk, in two
+scratch ledgers in the output folder (:class:`cablegate.archive.ledger.Ledger`), and the
+rendering processes are fed a few tasks at a time.
+
 The mirror's search is ``/search.html`` over a Pagefind index in ``pagefind/``
 (:mod:`cablegate.site.static_search`). Pagefind writes an index whole, so it is rebuilt only
 when what it would hold changed (the report says why); its files too are written only when
@@ -19,19 +24,22 @@ rewrites the word lists).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cablegate import workers
 from cablegate.archive import Archive
+from cablegate.archive.ledger import Ledger
 from cablegate.site import static_search
 from cablegate.site.pages import SEARCH_PAGE, STATIC_PAGES, Page, Site
 from cablegate.site.views import PAGE_SIZE
@@ -43,7 +51,16 @@ STATIC = Path(__file__).resolve().parent / "static"
 CABLES_PER_TASK = 400
 TEMPORARY = re.compile(r"\..+\.(?:\d+\.)?tmp")
 """Names of the temporary files a build writes and renames (``.NAME.PID.tmp``, and
-``.MANIFEST.sha256.tmp``): one left over was cut short by a killed build."""
+``.MANIFEST.sha256.tmp``), and of its scratch ledgers (``.manifest-old.PID.tmp``,
+``.manifest-new.PID.tmp``): one left over is a killed build's."""
+LAST_LEDGER = ".manifest-old.{pid}.tmp"
+"""The last build's manifest, as a ledger the rendering processes look files up in."""
+NEW_LEDGER = ".manifest-new.{pid}.tmp"
+"""The files this build wrote or found unchanged: the next manifest."""
+TASKS_AHEAD = 4
+"""Tasks sent to the rendering processes and not yet done, per process at most."""
+WRITTEN_PATHS = 10_000
+"""The written files a report lists at most (:attr:`BuildReport.written_paths`)."""
 ROWS_PER_TASK = 4000
 SEARCH_JOBS = 2
 """Parts of the search index written at once at most (Pagefind needs some 5 GB for one part
@@ -63,6 +80,8 @@ class BuildReport:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     written_paths: list[str] = field(default_factory=list)
+    """The first :data:`WRITTEN_PATHS` (10,000) written files, in path order: all of them
+    on a small build (``written`` counts them all)."""
     search: str = ""
     """What became of the search index, and why (one line)."""
     search_seconds: float = 0.0
@@ -97,9 +116,17 @@ class _Entry:
 _state: dict[str, object] = {}
 
 
-def _open_site(db: str | None, out: str, base_url: str, old: dict[str, str]) -> None:
+def _open_site(db: str | None, out: str, base_url: str, last: str) -> None:
+    """A process's site, and the last build's ledger at ``last`` (opened to read)."""
     site = Site(Archive.open(db, read_only=True), base_url, served=False)
-    _state.update(site=site, out=Path(out), old=old)
+    _state.update(site=site, out=Path(out), old=Ledger.open(Path(last)))
+
+
+def _close_ledger() -> None:
+    """Close this process's copy of the last build's ledger (before it is deleted)."""
+    old = _state.pop("old", None)
+    if isinstance(old, Ledger):
+        old.close()
 
 
 def _site() -> Site:
@@ -112,7 +139,7 @@ def _save(url_path: str, data: bytes) -> _Entry:
     """Write one file unless the last build wrote the same bytes (and it is still there)."""
     out = _state["out"]
     old = _state["old"]
-    assert isinstance(out, Path) and isinstance(old, dict)
+    assert isinstance(out, Path) and isinstance(old, Ledger)
     rel = file_path(url_path)
     sha = hashlib.sha256(data).hexdigest()
     target = out / rel
@@ -169,20 +196,30 @@ def file_path(url_path: str) -> str:
 
 
 def read_manifest(out: Path) -> dict[str, str]:
-    path = out / MANIFEST
+    """The manifest in ``out`` as a dict of path to SHA-256 (for a look at a small mirror:
+    a build reads it into a ledger instead)."""
+    return dict(_manifest(out / MANIFEST))
+
+
+def _manifest(path: Path) -> Iterator[tuple[str, str]]:
+    """(path, SHA-256) of each line of a manifest, read a line at a time (none if there is
+    no manifest)."""
     if not path.is_file():
-        return {}
-    found: dict[str, str] = {}
-    for line in path.read_text("utf-8").splitlines():
-        sha, _, rel = line.partition("  ")
-        if rel:
-            found[rel] = sha
-    return found
+        return
+    with path.open("rb") as lines:
+        for line in lines:
+            sha, _, rel = line.rstrip(b"\r\n").decode("utf-8").partition("  ")
+            if rel:
+                yield rel, sha
 
 
-def _tasks(site: Site) -> tuple[list[tuple[str, list[Any]]], int]:
-    """The build's tasks, and how many pages they will give (for the progress bar)."""
-    tasks: list[tuple[str, list[Any]]] = []
+def _entry(entry: _Entry) -> tuple[str, str, int, bool]:
+    return entry.path, entry.sha256, entry.size, entry.written
+
+
+def _tasks(site: Site) -> tuple[Iterator[tuple[str, list[Any]]], int]:
+    """The build's tasks, made as they are taken (the cables' a chunk at a time), and how
+    many pages they will give (for the progress bar)."""
     pages = [
         "/index.html",
         *(f"/{name}" for name in STATIC_PAGES),
@@ -190,14 +227,10 @@ def _tasks(site: Site) -> tuple[list[tuple[str, list[Any]]], int]:
         *site.feed_paths(),
         *site.sitemap_paths(),
     ]
-    tasks.append(("page", [*pages, NOT_FOUND_PAGE, SEARCH_PAGE]))
     statics = sorted(p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*") if p.is_file())
-    tasks.append(("static", statics))
     expected = len(pages) + 2 + len(statics)
-    cables = [path for _, path in site.cable_paths()]
-    expected += len(cables)
-    for start in range(0, len(cables), CABLES_PER_TASK):
-        tasks.append(("cable", cables[start : start + CABLES_PER_TASK]))
+    expected += sum(1 for _ in site.cable_paths())
+    browse: list[tuple[str, list[Any]]] = []
     batch: list[tuple[str, str]] = []
     rows = 0
     for kind, key, count in site.browse_listings():
@@ -205,11 +238,34 @@ def _tasks(site: Site) -> tuple[list[tuple[str, list[Any]]], int]:
         batch.append((kind, key))
         rows += count
         if rows >= ROWS_PER_TASK:
-            tasks.append(("browse", batch))
+            browse.append(("browse", batch))
             batch, rows = [], 0
     if batch:
-        tasks.append(("browse", batch))
-    return tasks, expected
+        browse.append(("browse", batch))
+
+    def tasks() -> Iterator[tuple[str, list[Any]]]:
+        yield "page", [*pages, NOT_FOUND_PAGE, SEARCH_PAGE]
+        yield "static", statics
+        cables = (path for _, path in site.cable_paths())
+        while chunk := list(itertools.islice(cables, CABLES_PER_TASK)):
+            yield "cable", chunk
+        yield from browse
+
+    return tasks(), expected
+
+
+def _run(
+    pool: ProcessPoolExecutor, tasks: Iterator[tuple[str, list[Any]]], ahead: int
+) -> Iterator[list[_Entry | str]]:
+    """The tasks' results in order, with at most ``ahead`` tasks sent and not taken back
+    (``pool.map`` would send them all at once, and hold every result not yet read)."""
+    pending: deque[Future[list[_Entry | str]]] = deque()
+    for kind, items in tasks:
+        pending.append(pool.submit(_task, kind, items))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def build_site(
@@ -225,60 +281,91 @@ def build_site(
     with Archive.open(db, create=False) as archive:
         archive.publish_due()
     out.mkdir(parents=True, exist_ok=True)
-    old = read_manifest(out)
     report = BuildReport()
     report.removed = _remove_leftovers(out)
-    entries: dict[str, _Entry] = {}
-    _open_site(db, str(out), base_url, old)
-    tasks, expected = _tasks(_site())
-    pool = workers.pool(jobs, _open_site, (db, str(out), base_url, old)) if jobs > 1 else None
+    last = out / LAST_LEDGER.format(pid=os.getpid())
+    scratch = out / NEW_LEDGER.format(pid=os.getpid())
+    new: Ledger | None = None
+    try:
+        # Before the workers start (they read it); a manifest is in path order.
+        with Ledger.create(last, in_order=True) as loading:
+            loading.put((rel, sha, 0, False) for rel, sha in _manifest(out / MANIFEST))
+        _open_site(db, str(out), base_url, str(last))
+        old = _state["old"]
+        assert isinstance(old, Ledger)
+        tasks, expected = _tasks(_site())
+        new = Ledger.create(scratch)
+        _render(db, out, base_url, last, new, tasks, expected, jobs, report, progress, started)
+        indexing = time.perf_counter()
+        try:
+            report.search = _search_index(db, out, old, new, jobs)
+        except Exception as exc:  # reported, and the build goes on with what is there
+            report.errors.append(f"search index: {type(exc).__name__}: {exc}")
+            report.search = "not rebuilt (see the errors); the next build tries again"
+            (out / static_search.STATE).unlink(missing_ok=True)
+            # (only the search index is in its folder: what it put there is read anew)
+            new.drop_under(static_search.FOLDER + "/")
+            new.put(_entry(e) for e in _files(out, out / static_search.FOLDER))
+        report.search_seconds = time.perf_counter() - indexing
+        report.removed += _remove_stale(out, last, new)
+        _write_manifest(out, new)
+        report.files, report.written, report.bytes = new.totals()
+        report.written_paths = new.written_paths(WRITTEN_PATHS)
+    finally:
+        _close_ledger()
+        if new is not None:
+            new.close()
+        last.unlink(missing_ok=True)
+        scratch.unlink(missing_ok=True)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _render(
+    db: str | None,
+    out: Path,
+    base_url: str,
+    last: Path,
+    new: Ledger,
+    tasks: Iterator[tuple[str, list[Any]]],
+    expected: int,
+    jobs: int,
+    report: BuildReport,
+    progress: Progress | None,
+    started: float,
+) -> None:
+    """Render the pages on ``jobs`` processes, into the ledger ``new`` as they come."""
+    pool = workers.pool(jobs, _open_site, (db, str(out), base_url, str(last))) if jobs > 1 else None
     try:
         results: Iterable[list[_Entry | str]]
         if pool is None:
             results = (_task(kind, items) for kind, items in tasks)
         else:
-            results = pool.map(_task, *zip(*tasks, strict=True))
+            results = _run(pool, tasks, TASKS_AHEAD * jobs)
+        done = 0
         for batch in results:
-            for result in batch:
-                if isinstance(result, str):
-                    report.errors.append(result)
-                    continue
-                entries[result.path] = result
+            report.errors += [result for result in batch if isinstance(result, str)]
+            done += new.put(_entry(e) for e in batch if isinstance(e, _Entry))
             if progress is not None:
-                report.files, report.seconds = len(entries), time.perf_counter() - started
-                progress(report, len(entries), expected)
+                report.files, report.seconds = done, time.perf_counter() - started
+                progress(report, done, expected)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    indexing = time.perf_counter()
-    try:
-        found, report.search = _search_index(db, out, old, jobs)
-        entries.update((entry.path, entry) for entry in found)
-    except Exception as exc:  # reported, and the build goes on with what is there
-        report.errors.append(f"search index: {type(exc).__name__}: {exc}")
-        report.search = "not rebuilt (see the errors); the next build tries again"
-        (out / static_search.STATE).unlink(missing_ok=True)
-        for path in (out / static_search.FOLDER).rglob("*"):
-            if path.is_file() and not path.is_symlink():
-                rel = path.relative_to(out).as_posix()
-                data = path.read_bytes()
-                entries[rel] = _Entry(rel, hashlib.sha256(data).hexdigest(), len(data), False)
-    report.search_seconds = time.perf_counter() - indexing
-    report.removed += _remove_stale(out, old, entries)
-    _write_manifest(out, entries)
-    report.files = len(entries)
-    report.written_paths = sorted(e.path for e in entries.values() if e.written)
-    report.written = len(report.written_paths)
-    report.bytes = sum(e.size for e in entries.values())
-    report.seconds = time.perf_counter() - started
-    return report
 
 
-def _search_index(
-    db: str | None, out: Path, old: dict[str, str], jobs: int = 1
-) -> tuple[list[_Entry], str]:
-    """The search index's files: its parts rebuilt where they would not hold what they hold
-    (:mod:`.static_search`); and what was done, and why."""
+def _files(out: Path, folder: Path) -> Iterator[_Entry]:
+    """The files in a folder of ``out`` as they are (none written)."""
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            rel = path.relative_to(out).as_posix()
+            data = path.read_bytes()
+            yield _Entry(rel, hashlib.sha256(data).hexdigest(), len(data), False)
+
+
+def _search_index(db: str | None, out: Path, old: Ledger, new: Ledger, jobs: int = 1) -> str:
+    """Put the search index's files in ``new``: its parts rebuilt where they would not hold
+    what they hold (:mod:`.static_search`); and what was done, and why."""
     folder = static_search.FOLDER
     state = static_search.index_state(db)
     try:
@@ -288,23 +375,15 @@ def _search_index(
             last_parts = {}
     except (OSError, ValueError, KeyError, TypeError):
         last, last_parts = None, {}
-    listed: dict[str, dict[str, str]] = {}
-    for rel, sha in old.items():
-        part = rel.split("/")[1] if rel.startswith(folder + "/") and rel.count("/") >= 2 else None
-        if part is not None:
-            listed.setdefault(part, {})[rel] = sha
-    entries: list[_Entry] = []
     rebuild: dict[str, str] = {}
     for part, holds in state["parts"].items():
-        files = listed.get(part, {})
+        files = old.under(f"{folder}/{part}/")
         if last_parts.get(part) != holds:
             rebuild[part] = "changed" if part in last_parts else "new"
-        elif not files or any(not (out / rel).is_file() for rel in files):
+        elif not files or any(not (out / rel).is_file() for rel, _ in files):
             rebuild[part] = "files missing"
         else:
-            entries += [
-                _Entry(rel, sha, (out / rel).stat().st_size, False) for rel, sha in files.items()
-            ]
+            new.put((rel, sha, (out / rel).stat().st_size, False) for rel, sha in files)
     work = out / f".pagefind.{os.getpid()}.tmp"
     shutil.rmtree(work, ignore_errors=True)
     try:
@@ -314,29 +393,31 @@ def _search_index(
             written = dict(zip(rebuild, done, strict=True))
         for part, holds in written.items():
             state["parts"][part] = holds  # (as read while indexing)
-            for path in sorted(p for p in (work / part).rglob("*") if p.is_file()):
-                rel = f"{folder}/{part}/{path.relative_to(work / part).as_posix()}"
-                entries.append(_move(path, out / rel, rel, old))
+            paths = sorted(p for p in (work / part).rglob("*") if p.is_file())
+            new.put(
+                _entry(_move(path, out / rel, rel, old))
+                for path in paths
+                for rel in [f"{folder}/{part}/{path.relative_to(work / part).as_posix()}"]
+            )
             shutil.rmtree(work / part)
         # Last: it says the parts are done (and the search page reads it to find them).
         (work / "index.json").parent.mkdir(parents=True, exist_ok=True)
         (work / "index.json").write_text(json.dumps(state, sort_keys=True) + "\n", "utf-8")
-        entries.append(
-            _move(work / "index.json", out / static_search.STATE, static_search.STATE, old)
-        )
+        state_file = _move(work / "index.json", out / static_search.STATE, static_search.STATE, old)
+        new.put([_entry(state_file)])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     count = sum(p["cables"] for p in state["parts"].values())
     parts = f"{len(state['parts']):,} part" + ("" if len(state["parts"]) == 1 else "s")
     if not rebuild:
-        return entries, f"unchanged ({count:,} cables in {parts}, as indexed)"
+        return f"unchanged ({count:,} cables in {parts}, as indexed)"
     if last is None:
-        return entries, f"built, {count:,} cables in {parts} (no index yet)"
+        return f"built, {count:,} cables in {parts} (no index yet)"
     why = ", ".join(f"part {k} {v}" for k, v in rebuild.items())
-    return entries, f"{len(rebuild):,} of {parts} rebuilt, {count:,} cables ({why})"
+    return f"{len(rebuild):,} of {parts} rebuilt, {count:,} cables ({why})"
 
 
-def _move(path: Path, target: Path, rel: str, old: dict[str, str]) -> _Entry:
+def _move(path: Path, target: Path, rel: str, old: Ledger) -> _Entry:
     """Put a new file of the search index in place unless the same bytes are there."""
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
@@ -362,17 +443,20 @@ def _remove_leftovers(out: Path) -> int:
     return removed
 
 
-def _remove_stale(out: Path, old: dict[str, str], entries: dict[str, _Entry]) -> int:
+def _remove_stale(out: Path, last: Path, new: Ledger) -> int:
+    """Remove the files of the last build (its ledger at ``last``) that this one did not
+    write or keep."""
     removed = 0
-    for rel in old:
-        if rel not in entries and (out / rel).is_file():
+    for rel in new.stale(last):
+        if (out / rel).is_file():
             (out / rel).unlink()
             removed += 1
     return removed
 
 
-def _write_manifest(out: Path, entries: dict[str, _Entry]) -> None:
-    lines = [f"{entries[rel].sha256}  {rel}\n" for rel in sorted(entries)]
+def _write_manifest(out: Path, new: Ledger) -> None:
+    """``MANIFEST.sha256`` of the files in the ledger, in path order, a line at a time."""
     temporary = out / f".{MANIFEST}.tmp"
-    temporary.write_text("".join(lines), "utf-8")
+    with temporary.open("w", encoding="utf-8") as manifest:
+        manifest.writelines(f"{sha}  {rel}\n" for sha, rel in new.lines())
     temporary.replace(out / MANIFEST)
