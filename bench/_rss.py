@@ -10,30 +10,48 @@ import time
 from dataclasses import dataclass, field
 
 
-def tree_rss(pid: int) -> tuple[int, int, int]:
+def tree_rss(pid: int) -> tuple[int, int, int, int]:
     """(RSS of ``pid``, RSS of the largest process among it and its descendants, RSS of
-    all of them together), in bytes."""
+    all of them together, and their anonymous memory together), in bytes. RSS counts the
+    pages of mapped files too (a search index's segments, read through mmap), which the
+    system can drop and read again; anonymous memory (``RssAnon``) is what the processes
+    hold themselves."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        ppid, pages = int(fields[1]), int(fields[21])
         children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
-    total = largest = 0
+    rss: dict[int, int] = {}
+    total = largest = anon = 0
     todo = [pid]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
-        largest = max(largest, rss.get(p, 0))
+        found = _status(p)
+        rss[p] = found.get("VmRSS", 0)
+        total += rss[p]
+        anon += found.get("RssAnon", 0)
+        largest = max(largest, rss[p])
         todo.extend(children.get(p, []))
-    return rss.get(pid, 0), largest, total
+    return rss.get(pid, 0), largest, total, anon
+
+
+def _status(pid: int) -> dict[str, int]:
+    """The memory lines of /proc/PID/status, in bytes (none once the process is gone)."""
+    found: dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "RssAnon", "RssFile"):
+                    found[key] = int(value.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return found
 
 
 @dataclass
@@ -43,12 +61,14 @@ class Peaks:
     main: int = 0
     largest: int = 0
     tree: int = 0
+    anon: int = 0
+    """The peak of the processes' anonymous memory together (RSS less mapped files)."""
     samples: list[int] = field(default_factory=list)
 
     def add(self, pid: int) -> None:
-        main, largest, tree = tree_rss(pid)
+        main, largest, tree, anon = tree_rss(pid)
         self.main, self.largest = max(self.main, main), max(self.largest, largest)
-        self.tree = max(self.tree, tree)
+        self.tree, self.anon = max(self.tree, tree), max(self.anon, anon)
         self.samples.append(main)
 
     def tenths(self) -> list[float]:

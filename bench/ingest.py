@@ -113,6 +113,7 @@ def run_ingest(source: Path, db: str, jobs: int, no_index: bool = False) -> dict
         "rate": versions / seconds,
         "rss_main": peaks.main / 2**20,
         "rss_tree": peaks.tree / 2**20,
+        "anon": peaks.anon / 2**20,
         "db_mib": database_mib(db),
         "index_mib": index_mib(db),
         "summary": " ".join(summary.split()),
@@ -124,7 +125,8 @@ def report(name: str, r: dict) -> None:
     print(
         f"{name}: {r['cables']:,} cables ({r['versions']:,} versions) in {r['seconds']:.1f} s "
         f"= {r['rate']:,.0f} cables/s; peak RSS {r['rss_main']:.0f} MiB ingest process, "
-        f"{r['rss_tree']:.0f} MiB with workers; database {r['db_mib']:,.0f} MiB, "
+        f"{r['rss_tree']:.0f} MiB with workers ({r['anon']:.0f} MiB of it their own, the rest "
+        f"mapped files); database {r['db_mib']:,.0f} MiB, "
         f"search index {r['index_mib']:,.0f} MiB",
         flush=True,
     )

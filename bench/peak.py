@@ -33,7 +33,8 @@ def main() -> None:
     print(
         f"{args.label or ' '.join(command)}: exit {status}, {seconds:,.1f} s; peak RSS "
         f"{peaks.main / 2**20:,.0f} MiB the command's process, {peaks.largest / 2**20:,.0f} "
-        f"MiB its largest process, {peaks.tree / 2**20:,.0f} MiB all its processes; "
+        f"MiB its largest process, {peaks.tree / 2**20:,.0f} MiB all its processes "
+        f"({peaks.anon / 2**20:,.0f} MiB of it their own, the rest mapped files); "
         f"its process at each tenth of the run (MiB): {curve}",
         flush=True,
     )

@@ -240,6 +240,7 @@ def build(db: str, out: Path) -> tuple[dict, dict]:
             | {"search": search.group(1) if search else "?"}
             | {"search_seconds": float(search.group(2)) if search else 0.0}
             | {"rss": [peaks.main / 2**20, peaks.largest / 2**20, peaks.tree / 2**20]}
+            | {"anon": peaks.anon / 2**20}
         )
     return results[0], results[1]
 
@@ -297,7 +298,8 @@ def run(label: str, db: str, out: Path, args: argparse.Namespace) -> None:
             print(
                 f"{label}: the server's peak RSS through these runs: {peaks.main / 2**20:,.0f} "
                 f"MiB its main process, {peaks.largest / 2**20:,.0f} MiB its largest, "
-                f"{peaks.tree / 2**20:,.0f} MiB all its processes",
+                f"{peaks.tree / 2**20:,.0f} MiB all its processes ({peaks.anon / 2**20:,.0f} "
+                "MiB of it their own, the rest mapped files)",
                 flush=True,
             )
     finally:
@@ -313,7 +315,8 @@ def run(label: str, db: str, out: Path, args: argparse.Namespace) -> None:
                 f"({b['files'] / b['seconds']:,.0f} files/s), exit {b['rc']}; "
                 f"search index {b['search_seconds']:.1f} s: {b['search']}; peak RSS "
                 f"{b['rss'][0]:,.0f} MiB build-site's process, {b['rss'][1]:,.0f} MiB its "
-                f"largest, {b['rss'][2]:,.0f} MiB all its processes",
+                f"largest, {b['rss'][2]:,.0f} MiB all its processes ({b['anon']:,.0f} MiB "
+                "of it their own)",
                 flush=True,
             )
         index, whole = folder_mib(out / "pagefind"), folder_mib(out)
