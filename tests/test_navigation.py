@@ -290,34 +290,12 @@ def test_a_page_near_the_end_of_a_listing_is_read_from_the_end_alike(
         whole = [row.canonical_id for row in archive.listing_all("tag", tag)]
         # read a few at a time from where the last few ended: the same
         assert [row.canonical_id for row in archive.listing_all("tag", tag, chunk=7)] == whole
-        starts = archive.listing_starts("tag", tag, PAGE_SIZE)
-        assert len(starts) == -(-total // PAGE_SIZE)
         pages = []
-        for number, offset in enumerate(range(0, total, PAGE_SIZE)):
+        for offset in range(0, total, PAGE_SIZE):
             page = archive.listing("tag", tag, PAGE_SIZE, offset, total)
             assert page == archive.listing("tag", tag, PAGE_SIZE, offset)
-            # and sought from the page's first cable's sort key, as middle pages are
-            assert page == archive.listing("tag", tag, PAGE_SIZE, offset, total, starts[number])
             pages += [row.canonical_id for row in page]
     assert pages == whole and len(whole) == total
-
-
-def test_a_middle_page_of_a_long_listing_shows_its_part_of_the_listing(
-    client: TestClient, site_db: str, tag_counts: Counter[str]
-) -> None:
-    """Pages far from both ends of a listing are found by their first cable (the site keeps
-    each page's first sort key): each shows its 50 cables of the listing, in order."""
-    from cablegate.site.views import SEEK_BEYOND
-
-    tag, total = tag_counts.most_common(1)[0]
-    pages = -(-total // PAGE_SIZE)
-    assert pages > 2 * SEEK_BEYOND + 2
-    with Archive.open(site_db, create=False) as archive:
-        whole = [row.canonical_id for row in archive.listing_all("tag", tag)]
-    for number in (SEEK_BEYOND - 1, SEEK_BEYOND, pages // 2, pages - SEEK_BEYOND - 1):
-        html = client.get(f"/tag/{tag}_{number}.html").text
-        shown = list(dict.fromkeys(re.findall(r'href="/cable/\d{4}/\d{2}/([^"/]+)\.html"', html)))
-        assert shown == whole[number * PAGE_SIZE : (number + 1) * PAGE_SIZE], number
 
 
 def test_a_sitemap_in_parts_lists_every_cable_page_once(

@@ -449,7 +449,6 @@ class Archive:
         limit: int,
         offset: int = 0,
         total: int | None = None,
-        start: str | None = None,
     ) -> list[Listed]:
         """A page of the public cables of one browse listing, in the original site's order
         (newest release first, then oldest creation, then ID), from ``offset``: ``kind`` is one of
@@ -458,15 +457,10 @@ class Archive:
         ``classification``, ``tag``) and ``key`` its value. Each kind is read through an
         index in that order, and OFFSET skips index entries, not rows. ``total``: how many
         the listing holds (its browse count), which lets a page near its end be read from
-        the end. ``start``: the sort key of the page's first cable (:meth:`listing_starts`),
-        which makes the page one seek in the index, wherever it is (``offset`` unused)."""
+        the end."""
         selected, where, args = _LISTINGS[kind](key)
         keys = f"SELECT {selected}, sort_key {where} ORDER BY sort_key"
-        if start is not None:
-            keys = f"SELECT {selected}, sort_key {where} AND sort_key >= ? ORDER BY sort_key"
-            keys += " LIMIT ?"
-            page: list[object] = [start, limit]
-        elif total is not None and 2 * offset > total:
+        if total is not None and 2 * offset > total:
             # A page in the second half, read from the end: OFFSET walks the index entries
             # it skips (the last page of a 357,000-cable tag took 250 ms on PostgreSQL).
             skip = max(total - offset - limit, 0)
@@ -483,19 +477,6 @@ class Archive:
                 [*args, *page],
             )
         ]
-
-    def listing_starts(self, kind: str, key: str, every: int) -> list[str]:
-        """The sort key of the first cable of each page of ``every`` cables of a listing
-        (see :meth:`listing`), from one pass over its index: OFFSET walks every entry before
-        a page, and a page in the middle of a listing of 700,000 cables took 450 ms on
-        PostgreSQL."""
-        _, where, args = _LISTINGS[kind](key)
-        rows = self.conn.execute(
-            "SELECT sort_key FROM (SELECT sort_key, row_number() OVER (ORDER BY sort_key) AS n "
-            f"{where}) s WHERE (n - 1) % ? = 0 ORDER BY sort_key",
-            [*args, every],
-        )
-        return [str(row[0]) for row in rows]
 
     def listing_all(self, kind: str, key: str, chunk: int = 5000) -> Iterator[Listed]:
         """Every public cable of one browse listing, in order (see :meth:`listing`), read

@@ -43,10 +43,6 @@ class Pane:
     origin_numbers: dict[str, int] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     """Browse kind -> key -> cables."""
-    page_starts: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    """(kind, key) -> the sort key of each page's first cable, of the long listings whose
-    middle pages were asked for (:func:`browse_page`): read once, for this state of the
-    archive (a pane is made anew when the archive changes)."""
 
     def names(self, kind: str) -> dict[str, str]:
         """URL key -> name, for the browse kinds the site numbers (origin, classification)."""
@@ -526,21 +522,8 @@ def browse_page(archive: Archive, pane: Pane, kind: str, key: str, page: int) ->
     if listing is None or page >= listing.pages:
         return None
     offset = page * PAGE_SIZE
-    start = None
-    if SEEK_BEYOND <= page < listing.pages - SEEK_BEYOND:
-        # Far from both ends, OFFSET would walk a long way: seek to the page's first cable.
-        starts = pane.page_starts.get((listing.counted, listing.value))
-        if starts is None:
-            starts = archive.listing_starts(listing.counted, listing.value, PAGE_SIZE)
-            pane.page_starts[listing.counted, listing.value] = starts
-        start = starts[page] if page < len(starts) else None
-    rows = archive.listing(listing.counted, listing.value, PAGE_SIZE, offset, listing.total, start)
+    rows = archive.listing(listing.counted, listing.value, PAGE_SIZE, offset, listing.total)
     return listing.page(page, rows)
-
-
-SEEK_BEYOND = 10
-"""Pages this far or farther from both ends of a listing are found by their first cable's
-sort key (:meth:`Archive.listing_starts`); nearer ones by OFFSET from the nearer end."""
 
 
 def browse_pages(archive: Archive, pane: Pane, kind: str, key: str) -> Iterator[BrowsePage]:
