@@ -208,12 +208,8 @@ def listing_indexes(archive: Archive, conn: Connection) -> None:
             (held,) = conn.execute(
                 "SELECT sql FROM sqlite_master WHERE name = ?", (name,)
             ).fetchone()
-            if _words(held) != _words(definition(name).replace(" IF NOT EXISTS", "").rstrip(";")):
+            if held.split() != definition(name).replace(" IF NOT EXISTS", "").rstrip(";").split():
                 rebuilt.append(name)
     for name in rebuilt:
         conn.execute(f"DROP INDEX {name}")
         _add(archive, conn, name)
-
-
-def _words(sql: str) -> list[str]:
-    return sql.split()
